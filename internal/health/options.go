@@ -1,0 +1,41 @@
+package health
+
+import "time"
+
+// config is the engine's configuration; set it with Options.
+type config struct {
+	target    string
+	now       func() time.Time
+	redact    func(string) string
+	observers []Observer
+}
+
+// Option configures an Engine.
+type Option func(*config)
+
+// WithTarget names the watched database in snapshots and metrics. Default
+// "default".
+func WithTarget(name string) Option { return func(c *config) { c.target = name } }
+
+// WithRedactor sets the function every error text passes through before it
+// is stored (and so before any probe, metric, log or span can show it).
+// Default: none.
+func WithRedactor(redact func(string) string) Option {
+	return func(c *config) { c.redact = redact }
+}
+
+// WithObserver adds an Observer told about every publish. Default: none.
+func WithObserver(o Observer) Option {
+	return func(c *config) { c.observers = append(c.observers, o) }
+}
+
+// WithClock replaces time.Now for tests. Default time.Now.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+func defaultConfig() config {
+	return config{
+		target: "default",
+		now:    time.Now,
+		redact: func(s string) string { return s },
+	}
+}

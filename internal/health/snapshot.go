@@ -1,0 +1,121 @@
+package health
+
+import "time"
+
+// Snapshot is one generation of everything the exporter knows. It is never
+// modified after it is published: readers may keep and share it freely.
+type Snapshot struct {
+	// Generation increases by one with every publish; 0 is the initial
+	// snapshot, before any run.
+	Generation uint64
+	// Target names the database being watched ("default" by default).
+	Target string
+	// PublishedAt is when this generation was made.
+	PublishedAt time.Time
+	// Readiness is the verdict over all critical checks, computed once, at
+	// publish.
+	Readiness Readiness
+	// ShuttingDown is set once the exporter has been asked to stop.
+	ShuttingDown bool
+	// Checks are sorted by name.
+	Checks []CheckSnapshot
+}
+
+// Check returns the named check.
+func (s *Snapshot) Check(name string) (CheckSnapshot, bool) {
+	for _, c := range s.Checks {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return CheckSnapshot{}, false
+}
+
+// CheckSnapshot is one check's state in a snapshot.
+type CheckSnapshot struct {
+	Name     string
+	Critical bool
+	// State is the threshold state: ok, failing, or unknown before the
+	// first run. Use Status for what probes show.
+	State Status
+	// Stale is set when the last result (or, before any result, the
+	// exporter's start) is older than the staleness bound.
+	Stale bool
+	// StaleAt is when the check turns stale unless a new result arrives.
+	StaleAt time.Time
+	// Last is the latest finished run; nil before the first.
+	Last        *LastRun
+	LastSuccess time.Time // zero if no run has passed yet
+	Streak      Streak
+	Stats       *Stats
+}
+
+// Status is the check's status as shown: stale overrides the threshold state.
+func (c CheckSnapshot) Status() Status {
+	if c.Stale {
+		return StatusStale
+	}
+	return c.State
+}
+
+// LastRun is the outcome of one run, with its error already redacted.
+type LastRun struct {
+	Started  time.Time
+	Finished time.Time
+	Error    string // empty when the run passed
+	Reason   string
+	Details  any
+}
+
+// OK reports whether the run passed.
+func (r *LastRun) OK() bool { return r.Error == "" }
+
+// Duration is how long the run took.
+func (r *LastRun) Duration() time.Duration { return r.Finished.Sub(r.Started) }
+
+// DurationBuckets are the upper bounds, in seconds, of the run duration
+// histogram: from a fast local ping to a slow migration scan.
+var DurationBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// Stats are a check's cumulative counts since the exporter started. A Stats
+// value is immutable; each run makes a new one.
+type Stats struct {
+	Successes uint64
+	Failures  uint64
+	// FailuresByReason counts failed runs by Result.Reason.
+	FailuresByReason map[string]uint64
+	// DurationBuckets[i] counts runs that took at most
+	// health.DurationBuckets[i] seconds (cumulative, as Prometheus wants).
+	DurationBuckets []uint64
+	DurationCount   uint64
+	DurationSum     float64 // seconds
+}
+
+// with returns the stats after one more run.
+func (s *Stats) with(ok bool, reason string, d time.Duration) *Stats {
+	next := &Stats{
+		Successes:        s.Successes,
+		Failures:         s.Failures,
+		FailuresByReason: s.FailuresByReason,
+		DurationBuckets:  make([]uint64, len(DurationBuckets)),
+		DurationCount:    s.DurationCount + 1,
+		DurationSum:      s.DurationSum + d.Seconds(),
+	}
+	if ok {
+		next.Successes++
+	} else {
+		next.Failures++
+		next.FailuresByReason = make(map[string]uint64, len(s.FailuresByReason)+1)
+		for k, v := range s.FailuresByReason {
+			next.FailuresByReason[k] = v
+		}
+		next.FailuresByReason[reason]++
+	}
+	copy(next.DurationBuckets, s.DurationBuckets)
+	for i, bound := range DurationBuckets {
+		if d.Seconds() <= bound {
+			next.DurationBuckets[i]++
+		}
+	}
+	return next
+}

@@ -1,0 +1,59 @@
+package health
+
+// Status is a check's verdict as probes and metrics show it.
+type Status string
+
+// The statuses of a check. StatusStale is never a threshold state: it
+// overrides ok or failing when the last result is too old.
+const (
+	StatusOK      Status = "ok"
+	StatusFailing Status = "failing"
+	StatusUnknown Status = "unknown" // no run has finished yet
+	StatusStale   Status = "stale"   // the last result is older than the staleness bound
+)
+
+// AllStatuses lists every Status, in a stable order (metrics emit one series
+// per status).
+var AllStatuses = []Status{StatusOK, StatusFailing, StatusUnknown, StatusStale}
+
+// Streak counts the latest run of equal outcomes.
+type Streak struct {
+	Failures  int // consecutive failed runs, 0 after a success
+	Successes int // consecutive passed runs, 0 after a failure
+}
+
+// Next returns the streak after one more run.
+func (s Streak) Next(ok bool) Streak {
+	if ok {
+		return Streak{Successes: s.Successes + 1}
+	}
+	return Streak{Failures: s.Failures + 1}
+}
+
+// NextState applies the failure and success thresholds to one finished run.
+// prev is StatusOK, StatusFailing or StatusUnknown (before the first run);
+// streak already includes the run.
+//
+//   - A check that has never succeeded is failing from its first failure:
+//     cold start is not a grace period for a broken database.
+//   - The first success after start is ok at once.
+//   - An ok check turns failing after failureThreshold consecutive failures.
+//   - A failing check turns ok after successThreshold consecutive successes.
+func NextState(prev Status, streak Streak, failureThreshold, successThreshold int) Status {
+	switch {
+	case streak.Failures == 0 && prev == StatusFailing:
+		if streak.Successes >= successThreshold {
+			return StatusOK
+		}
+		return StatusFailing
+	case streak.Failures == 0:
+		return StatusOK
+	case prev == StatusOK:
+		if streak.Failures >= failureThreshold {
+			return StatusFailing
+		}
+		return StatusOK
+	default:
+		return StatusFailing
+	}
+}
