@@ -1,0 +1,13 @@
+package pgtest
+
+// Start starts a cluster outside of a test, for development tools such as
+// `make run`; Close stops and removes it. If the process dies first, the
+// same watchdog that guards test clusters stops it.
+func Start(opts ...Option) (*Cluster, error) { return startCluster(opts) }
+
+// Close stops the cluster (immediate mode) and removes its directory.
+func (c *Cluster) Close() error {
+	err := c.destroy()
+	stopWatchdog()
+	return err
+}
