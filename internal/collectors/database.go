@@ -1,0 +1,102 @@
+package collectors
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dbhealth/dbhealth-exporter/internal/health"
+)
+
+// DatabaseOptions tune the database check.
+type DatabaseOptions struct {
+	// ExpectPrimary fails the check when the server is in recovery (a
+	// replica). Default false.
+	ExpectPrimary bool
+}
+
+// Database is the database check: it opens a connection through the pool,
+// runs SELECT 1, reads the server version and pg_is_in_recovery(), and
+// closes the connection again.
+//
+// The connection is new on every run on purpose: most of the failures a
+// service meets (refused, auth_failed, too_many_connections, dns, tls,
+// starting_up) happen only when connecting, and a long-lived connection
+// would keep reporting "ok" through them.
+type Database struct {
+	pool *pgxpool.Pool
+	opts DatabaseOptions
+}
+
+// NewDatabase returns the database check over pool. It does not connect.
+func NewDatabase(pool *pgxpool.Pool, opts DatabaseOptions) *Database {
+	return &Database{pool: pool, opts: opts}
+}
+
+// Run performs one check under ctx's deadline.
+func (d *Database) Run(ctx context.Context) health.Result {
+	details := &DatabaseDetails{Database: d.pool.Config().ConnConfig.Database}
+	res := d.run(ctx, details)
+	details.Pool = d.pool.Stat()
+	res.Details = details
+	return res
+}
+
+func (d *Database) run(ctx context.Context, details *DatabaseDetails) health.Result {
+	start := time.Now()
+	pooled, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return failure(ctx, err)
+	}
+	conn := pooled.Hijack()
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = conn.Close(closeCtx)
+	}()
+	details.ConnectSeconds = time.Since(start).Seconds()
+
+	start = time.Now()
+	if _, err := conn.Exec(ctx, "SELECT 1"); err != nil {
+		return failure(ctx, err)
+	}
+	details.PingSeconds = time.Since(start).Seconds()
+	details.ServerVersion = conn.PgConn().ParameterStatus("server_version")
+
+	var inRecovery bool
+	if err := conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&inRecovery); err != nil {
+		return failure(ctx, err)
+	}
+	details.InRecovery = &inRecovery
+	if inRecovery && d.opts.ExpectPrimary {
+		return health.Result{
+			Err:    errors.New("connected to a replica (pg_is_in_recovery() is true) but a primary is expected"),
+			Reason: ReasonReplica,
+		}
+	}
+	return health.Result{}
+}
+
+// failure classifies err; when the run's own deadline caused it, the reason
+// is timeout whatever the error looks like.
+func failure(ctx context.Context, err error) health.Result {
+	reason := Reason(err)
+	if ctx.Err() != nil && reason == ReasonOther {
+		reason = ReasonTimeout
+	}
+	return health.Result{Err: err, Reason: reason}
+}
+
+// DatabaseDetails are what the database check saw on its last run. Fields
+// it could not learn (the server was unreachable) stay empty.
+type DatabaseDetails struct {
+	Database       string  `json:"database"`
+	ServerVersion  string  `json:"server_version,omitempty"`
+	InRecovery     *bool   `json:"in_recovery,omitempty"`
+	ConnectSeconds float64 `json:"connect_seconds,omitempty"`
+	PingSeconds    float64 `json:"ping_seconds,omitempty"`
+	// Pool is the pool's state right after the run.
+	Pool *pgxpool.Stat `json:"-"`
+}

@@ -1,0 +1,183 @@
+package collectors
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dbhealth/dbhealth-exporter/internal/health"
+	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// newCheck returns the database check over a pool for dsn.
+func newCheck(t *testing.T, dsn string, opts DatabaseOptions) *Database {
+	t.Helper()
+	cfg, err := PoolConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return NewDatabase(pool, opts)
+}
+
+// runCheck runs the check once under the default 2s timeout.
+func runCheck(d *Database) (health.Result, *DatabaseDetails) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	res := d.Run(ctx)
+	return res, res.Details.(*DatabaseDetails)
+}
+
+func TestDatabase_HealthyPrimary_ReportsVersionRecoveryAndLatency(t *testing.T) {
+	cluster := pgtest.New(t)
+	res, details := runCheck(newCheck(t, cluster.DSN("postgres"), DatabaseOptions{ExpectPrimary: true}))
+	if !res.OK() {
+		t.Fatalf("check failed: %v (%s)", res.Err, res.Reason)
+	}
+	if details.InRecovery == nil || *details.InRecovery || !strings.HasPrefix(details.ServerVersion, "1") ||
+		details.PingSeconds <= 0 || details.ConnectSeconds <= 0 || details.Database != "postgres" {
+		t.Fatalf("details: %+v", details)
+	}
+	if details.Pool == nil || details.Pool.TotalConns() != 0 || details.Pool.NewConnsCount() != 1 {
+		t.Fatalf("the run must open one connection and close it again: %+v", details.Pool)
+	}
+}
+
+func TestDatabase_FailureReasons_OnRealServers(t *testing.T) {
+	cases := []struct {
+		reason string
+		setup  func(t *testing.T) (dsn string, opts DatabaseOptions)
+	}{
+		{ReasonRefused, func(t *testing.T) (string, DatabaseOptions) {
+			c := pgtest.New(t)
+			c.Stop(t)
+			return c.DSN("postgres"), DatabaseOptions{}
+		}},
+		{ReasonRefused + " (unix socket)", func(t *testing.T) (string, DatabaseOptions) {
+			c := pgtest.New(t)
+			c.Stop(t)
+			return "host=" + c.SocketDir() + " port=" + itoa(c.Port()) + " user=postgres dbname=postgres", DatabaseOptions{}
+		}},
+		{ReasonAuthFailed, func(t *testing.T) (string, DatabaseOptions) {
+			c := pgtest.New(t)
+			c.CreateRole(t, "app", "right-password")
+			return c.RoleDSN("app", "wrong-password", "postgres"), DatabaseOptions{}
+		}},
+		{ReasonTooManyConnections, func(t *testing.T) (string, DatabaseOptions) {
+			c := pgtest.New(t, pgtest.WithSetting("max_connections", "3"), pgtest.WithSetting("superuser_reserved_connections", "0"))
+			for i := 0; i < 3; i++ {
+				holdConnection(t, c.DSN("postgres"))
+			}
+			return c.DSN("postgres"), DatabaseOptions{}
+		}},
+		{ReasonStartingUp, func(t *testing.T) (string, DatabaseOptions) {
+			c := pgtest.New(t, pgtest.WithHotStandbyOff())
+			return c.DSN("postgres"), DatabaseOptions{}
+		}},
+		{ReasonShuttingDown, func(t *testing.T) (string, DatabaseOptions) {
+			// A smart shutdown waits for open sessions and refuses new ones.
+			c := pgtest.New(t)
+			holdConnection(t, c.DSN("postgres"))
+			if err := c.PgCtl("stop", "-m", "smart", "--no-wait"); err != nil {
+				t.Fatal(err)
+			}
+			waitForLog(t, c, "received smart shutdown request")
+			return c.DSN("postgres"), DatabaseOptions{}
+		}},
+		{ReasonDNS, func(t *testing.T) (string, DatabaseOptions) {
+			return "postgres://postgres@db.invalid:5432/postgres?sslmode=disable", DatabaseOptions{}
+		}},
+		{ReasonTLS, func(t *testing.T) (string, DatabaseOptions) {
+			c := pgtest.New(t)
+			return strings.Replace(c.DSN("postgres"), "sslmode=disable", "sslmode=require", 1), DatabaseOptions{}
+		}},
+		{ReasonTimeout, func(t *testing.T) (string, DatabaseOptions) {
+			c := pgtest.New(t)
+			p := pgtest.NewProxy(t, c.Addr())
+			p.Blackhole()
+			return "postgres://postgres@" + p.Addr() + "/postgres?sslmode=disable", DatabaseOptions{}
+		}},
+		{ReasonReplica, func(t *testing.T) (string, DatabaseOptions) {
+			c := pgtest.New(t, pgtest.WithStandby())
+			return c.DSN("postgres"), DatabaseOptions{ExpectPrimary: true}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.reason, func(t *testing.T) {
+			dsn, opts := tc.setup(t)
+			res, _ := runCheck(newCheck(t, dsn, opts))
+			want, _, _ := strings.Cut(tc.reason, " ")
+			if res.OK() || res.Reason != want {
+				t.Fatalf("reason %q (err %v), want %q", res.Reason, res.Err, want)
+			}
+		})
+	}
+}
+
+func TestDatabase_Replica_IsOKUnlessAPrimaryIsExpected(t *testing.T) {
+	c := pgtest.New(t, pgtest.WithStandby())
+	res, details := runCheck(newCheck(t, c.DSN("postgres"), DatabaseOptions{}))
+	if !res.OK() || details.InRecovery == nil || !*details.InRecovery {
+		t.Fatalf("replica without --db.expect-primary: %v, in_recovery %v", res.Err, details.InRecovery)
+	}
+	res, details = runCheck(newCheck(t, c.DSN("postgres"), DatabaseOptions{ExpectPrimary: true}))
+	if res.OK() || details.InRecovery == nil || !*details.InRecovery {
+		t.Fatalf("replica with --db.expect-primary must fail and still report in_recovery: %v", res.Err)
+	}
+}
+
+func TestDatabase_RecoversByItselfAfterARestart(t *testing.T) {
+	c := pgtest.New(t)
+	check := newCheck(t, c.DSN("postgres"), DatabaseOptions{})
+	steps := []struct {
+		do     func()
+		wantOK bool
+	}{
+		{func() {}, true},
+		{func() { c.Stop(t) }, false},
+		{func() { c.Start(t) }, true},
+		{func() { c.Kill(t) }, false},
+		{func() { c.Start(t) }, true},
+	}
+	for i, s := range steps {
+		s.do()
+		if res, _ := runCheck(check); res.OK() != s.wantOK {
+			t.Fatalf("step %d: ok=%v (%v), want ok=%v", i, res.OK(), res.Err, s.wantOK)
+		}
+	}
+}
+
+// holdConnection opens a connection for the rest of the test.
+func holdConnection(t *testing.T, dsn string) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+}
+
+func waitForLog(t *testing.T, c *pgtest.Cluster, line string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(c.Log(), line) {
+		if time.Now().After(deadline) {
+			t.Fatalf("server log never said %q:\n%s", line, c.Log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,78 @@
+package collectors
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Failure reasons of the database check, used as the reason label of
+// dbhealth_check_failures_total and shown in the probe payload.
+const (
+	ReasonRefused            = "refused"
+	ReasonTimeout            = "timeout"
+	ReasonAuthFailed         = "auth_failed"
+	ReasonTooManyConnections = "too_many_connections"
+	ReasonStartingUp         = "starting_up"
+	ReasonShuttingDown       = "shutting_down"
+	ReasonDNS                = "dns"
+	ReasonTLS                = "tls"
+	ReasonReplica            = "replica"
+	ReasonOther              = "other"
+)
+
+// Reason classifies a connection or query error into one short reason.
+// The server's own SQLSTATE wins; then the network's failure; then "other".
+func Reason(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "28P01", "28000": // invalid_password, invalid_authorization_specification
+			return ReasonAuthFailed
+		case "53300": // too_many_connections
+			return ReasonTooManyConnections
+		case "57P01", "57P02": // admin_shutdown, crash_shutdown
+			return ReasonShuttingDown
+		case "57P03": // cannot_connect_now: starting up, in recovery, or shutting down
+			if strings.Contains(pgErr.Message, "shutting down") {
+				return ReasonShuttingDown
+			}
+			return ReasonStartingUp
+		}
+		return ReasonOther
+	}
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalidCert x509.CertificateInvalidError
+	var alert tls.AlertError
+	var recordErr tls.RecordHeaderError
+	switch {
+	case errors.As(err, &dnsErr):
+		return ReasonDNS
+	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr),
+		errors.As(err, &invalidCert), errors.As(err, &alert), errors.As(err, &recordErr),
+		strings.Contains(err.Error(), "server refused TLS connection"),
+		strings.Contains(err.Error(), "tls: "):
+		return ReasonTLS
+	case errors.Is(err, context.DeadlineExceeded), pgconn.Timeout(err):
+		return ReasonTimeout
+	case errors.Is(err, syscall.ECONNREFUSED), isMissingSocket(err):
+		return ReasonRefused
+	}
+	return ReasonOther
+}
+
+// isMissingSocket reports a unix-socket dial that found no socket file: the
+// server is not running, which is "refused" as far as a client can tell.
+func isMissingSocket(err error) bool {
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Net == "unix" && opErr.Op == "dial" && errors.Is(err, syscall.ENOENT)
+}
