@@ -1,0 +1,158 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+
+	"github.com/dbhealth/dbhealth-exporter/internal/probes"
+)
+
+// config is everything the command line and environment say.
+type config struct {
+	listenAddresses []string
+	webConfigFile   string
+	telemetryPath   string
+	shutdownDelay   time.Duration
+	maxRequests     int
+
+	dsn           string // empty: libpq PG* variables and defaults
+	dsnSource     string // where dsn came from, for the start-up log
+	expectPrimary bool
+	target        string
+
+	interval         time.Duration
+	timeout          time.Duration
+	failureThreshold int
+	successThreshold int
+
+	log *promslog.Config
+}
+
+// errExit asks run to stop with a code after printing nothing more (help,
+// version).
+type errExit struct{ code int }
+
+func (e errExit) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// parseConfig reads flags and environment. Every error names the flag or
+// variable at fault and never contains the DSN.
+func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (cfg config, err error) {
+	app := kingpin.New("dbhealth-exporter",
+		"Watches a PostgreSQL database and publishes its health as probes (/readyz, /livez), Prometheus metrics and traces.")
+	app.UsageWriter(stdout)
+	app.ErrorWriter(io.Discard)
+	app.Version(version.Print("dbhealth-exporter"))
+	app.HelpFlag.Short('h')
+	// kingpin exits the process for --help and --version; turn that into
+	// an error so run stays testable and returns the code.
+	app.Terminate(func(code int) { panic(errExit{code}) })
+	defer func() {
+		if r := recover(); r != nil {
+			exit, ok := r.(errExit)
+			if !ok {
+				panic(r)
+			}
+			err = exit
+		}
+	}()
+
+	app.Flag("web.listen-address", "Address to serve probes and metrics on; repeatable.").
+		Default(":9720").StringsVar(&cfg.listenAddresses)
+	app.Flag("web.config.file", "exporter-toolkit web configuration file enabling TLS and basic auth (auth covers /metrics and /, never the probes).").
+		Default("").StringVar(&cfg.webConfigFile)
+	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&cfg.telemetryPath)
+	shutdownDelay := durationFlag(app, "web.shutdown-delay", "After SIGTERM, how long to keep serving with readiness failing so load balancers drain.", "5s")
+	maxRequests := intFlag(app, "web.max-requests", "Maximum concurrent /metrics scrapes; 0 means no limit.", "40")
+
+	dsnFlag := app.Flag("db.dsn", "PostgreSQL connection string (URL or key=value). Prefer --db.dsn-file or DATABASE_URL: flags are visible in the process list.").Default("").String()
+	dsnFile := app.Flag("db.dsn-file", "File holding the connection string, e.g. a mounted Kubernetes secret.").Default("").String()
+	app.Flag("db.expect-primary", "Fail readiness when connected to a replica (pg_is_in_recovery() is true).").BoolVar(&cfg.expectPrimary)
+	app.Flag("target.name", "Name of the watched database in metrics (target label) and probes.").Default("default").StringVar(&cfg.target)
+
+	interval := durationFlag(app, "check.interval", "Time between the end of one check run and the start of the next.", "10s")
+	timeout := durationFlag(app, "check.timeout", "Deadline of one check run; must be shorter than --check.interval.", "2s")
+	failures := intFlag(app, "check.failure-threshold", "Consecutive failures before an ok check turns failing.", "1")
+	successes := intFlag(app, "check.success-threshold", "Consecutive successes before a failing check is ok again.", "1")
+
+	cfg.log = &promslog.Config{Level: promslog.NewLevel(), Format: promslog.NewFormat()}
+	app.Flag(promslogflag.LevelFlagName, promslogflag.LevelFlagHelp).Default("info").
+		HintOptions(promslog.LevelFlagOptions...).SetValue(namedValue{promslogflag.LevelFlagName, cfg.log.Level})
+	app.Flag(promslogflag.FormatFlagName, promslogflag.FormatFlagHelp).Default("logfmt").
+		HintOptions(promslog.FormatFlagOptions...).SetValue(namedValue{promslogflag.FormatFlagName, cfg.log.Format})
+
+	if _, err := app.Parse(args); err != nil {
+		return config{}, fmt.Errorf("%w (see --help)", err)
+	}
+	cfg.interval, cfg.timeout = *interval, *timeout
+	cfg.failureThreshold, cfg.successThreshold = *failures, *successes
+	cfg.maxRequests, cfg.shutdownDelay = *maxRequests, *shutdownDelay
+	if cfg.dsn, cfg.dsnSource, err = resolveDSN(*dsnFlag, *dsnFile, getenv); err != nil {
+		return config{}, err
+	}
+	return cfg, cfg.validate()
+}
+
+// resolveDSN picks the connection string: --db.dsn-file, else --db.dsn, else
+// DATABASE_URL, else none (libpq's PG* variables and defaults apply).
+func resolveDSN(flag, file string, getenv func(string) string) (dsn, source string, err error) {
+	switch {
+	case flag != "" && file != "":
+		return "", "", errors.New("--db.dsn and --db.dsn-file are both set; use one")
+	case file != "":
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return "", "", fmt.Errorf("--db.dsn-file: %w", err)
+		}
+		dsn = strings.TrimSpace(string(raw))
+		if dsn == "" {
+			return "", "", fmt.Errorf("--db.dsn-file: %s is empty", file)
+		}
+		return dsn, "--db.dsn-file", nil
+	case flag != "":
+		return flag, "--db.dsn", nil
+	case getenv("DATABASE_URL") != "":
+		return getenv("DATABASE_URL"), "DATABASE_URL", nil
+	}
+	return "", "PG* variables", nil
+}
+
+func (c config) validate() error {
+	for _, addr := range c.listenAddresses {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return fmt.Errorf("--web.listen-address: %q is not host:port", addr)
+		}
+	}
+	switch {
+	case !strings.HasPrefix(c.telemetryPath, "/") || c.telemetryPath == "/":
+		return fmt.Errorf("--web.telemetry-path: %q must be a path below /", c.telemetryPath)
+	case probes.IsProbePath(c.telemetryPath):
+		return fmt.Errorf("--web.telemetry-path: %q is a probe path", c.telemetryPath)
+	case c.shutdownDelay < 0:
+		return errors.New("--web.shutdown-delay: must not be negative")
+	case c.maxRequests < 0:
+		return errors.New("--web.max-requests: must not be negative")
+	case c.interval <= 0:
+		return fmt.Errorf("--check.interval: must be positive, got %s", c.interval)
+	case c.timeout <= 0:
+		return fmt.Errorf("--check.timeout: must be positive, got %s", c.timeout)
+	case c.timeout >= c.interval:
+		return fmt.Errorf("--check.timeout: %s must be shorter than --check.interval %s", c.timeout, c.interval)
+	case c.failureThreshold < 1:
+		return fmt.Errorf("--check.failure-threshold: must be at least 1, got %d", c.failureThreshold)
+	case c.successThreshold < 1:
+		return fmt.Errorf("--check.success-threshold: must be at least 1, got %d", c.successThreshold)
+	case strings.TrimSpace(c.target) == "":
+		return errors.New("--target.name: must not be empty")
+	}
+	return nil
+}

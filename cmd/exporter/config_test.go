@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRun_BadConfiguration_ExitsTwoWithOneLineNamingTheProblem(t *testing.T) {
+	dir := t.TempDir()
+	emptyFile := filepath.Join(dir, "empty")
+	if err := os.WriteFile(emptyFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	badWeb := filepath.Join(dir, "web.yml")
+	if err := os.WriteFile(badWeb, []byte("basic_auth_users:\n  admin: not-a-bcrypt-hash\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--check.interval=banana"}, nil, "--check.interval"},
+		{[]string{"--check.timeout=soon"}, nil, "--check.timeout"},
+		{[]string{"--check.timeout=10s"}, nil, "--check.timeout: 10s must be shorter than --check.interval 10s"},
+		{[]string{"--check.interval=-1s"}, nil, "--check.interval"},
+		{[]string{"--check.failure-threshold=0"}, nil, "--check.failure-threshold"},
+		{[]string{"--check.success-threshold=x"}, nil, "--check.success-threshold"},
+		{[]string{"--log.level=loud"}, nil, "--log.level"},
+		{[]string{"--log.format=xml"}, nil, "--log.format"},
+		{[]string{"--web.listen-address=9720"}, nil, "--web.listen-address"},
+		{[]string{"--web.telemetry-path=/readyz"}, nil, "--web.telemetry-path"},
+		{[]string{"--web.telemetry-path=metrics"}, nil, "--web.telemetry-path"},
+		{[]string{"--web.shutdown-delay=-5s"}, nil, "--web.shutdown-delay"},
+		{[]string{"--web.config.file=" + filepath.Join(dir, "missing.yml")}, nil, "--web.config.file"},
+		{[]string{"--web.config.file=" + badWeb}, nil, "--web.config.file"},
+		{[]string{"--no-such-flag"}, nil, "--no-such-flag"},
+		{[]string{"--db.dsn=postgres://app:" + canary + "@[::1/db"}, nil, "--db.dsn"},
+		{[]string{"--db.dsn=host=db password=" + canary + " port=notaport"}, nil, "--db.dsn"},
+		{nil, map[string]string{"DATABASE_URL": "postgres://app:" + canary + "@db:notaport/app"}, "DATABASE_URL"},
+		{[]string{"--db.dsn=postgres://db/app", "--db.dsn-file=" + emptyFile}, nil, "--db.dsn and --db.dsn-file"},
+		{[]string{"--db.dsn-file=" + emptyFile}, nil, "--db.dsn-file"},
+		{[]string{"--db.dsn-file=" + filepath.Join(dir, "nope")}, nil, "--db.dsn-file"},
+		{[]string{"--target.name= "}, nil, "--target.name"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			getenv := func(k string) string { return tc.env[k] }
+			code := run(context.Background(), tc.args, getenv, &stdout, &stderr)
+			out := stderr.String()
+			if code != exitUsage {
+				t.Fatalf("exit code %d, want %d; stderr: %s", code, exitUsage, out)
+			}
+			if strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "dbhealth-exporter: error: ") {
+				t.Fatalf("want exactly one error line, got %q", out)
+			}
+			if !strings.Contains(out, tc.want) {
+				t.Fatalf("error %q does not name %q", out, tc.want)
+			}
+			if strings.Contains(out+stdout.String(), canary) {
+				t.Fatalf("the password leaked: %q", out)
+			}
+		})
+	}
+}
+
+func TestRun_HelpAndVersionExitZero(t *testing.T) {
+	for _, arg := range []string{"--help", "--version"} {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), []string{arg}, func(string) string { return "" }, &stdout, &stderr); code != exitOK {
+			t.Errorf("%s: exit code %d; stderr %s", arg, code, stderr.String())
+		}
+		if stdout.Len()+stderr.Len() == 0 {
+			t.Errorf("%s printed nothing", arg)
+		}
+	}
+}
+
+func TestResolveDSN_Precedence(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "dsn")
+	if err := os.WriteFile(file, []byte("postgres://from-file/db\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(k string) string {
+		if k == "DATABASE_URL" {
+			return "postgres://from-env/db"
+		}
+		return ""
+	}
+	cases := []struct{ flag, file, want, source string }{
+		{"", file, "postgres://from-file/db", "--db.dsn-file"},
+		{"postgres://from-flag/db", "", "postgres://from-flag/db", "--db.dsn"},
+		{"", "", "postgres://from-env/db", "DATABASE_URL"},
+	}
+	for _, tc := range cases {
+		dsn, source, err := resolveDSN(tc.flag, tc.file, env)
+		if err != nil || dsn != tc.want || source != tc.source {
+			t.Errorf("resolveDSN(%q, %q) = %q, %q, %v", tc.flag, tc.file, dsn, source, err)
+		}
+	}
+	if dsn, source, err := resolveDSN("", "", func(string) string { return "" }); err != nil || dsn != "" || source != "PG* variables" {
+		t.Errorf("nothing configured: %q, %q, %v", dsn, source, err)
+	}
+}
+
+func TestRawPassword_FindsPasswordsOfUnparseableDSNs(t *testing.T) {
+	cases := map[string]string{
+		"postgres://u:s3cret@h:bad/db":      "s3cret",
+		"host=h password=s3cret port=x":     "s3cret",
+		"host=h password='s3 cret' port=x":  "s3 cret",
+		"host=h dbname=x":                   "",
+		"postgres://u@h/db?password=s3cret": "s3cret",
+	}
+	for dsn, want := range cases {
+		if got := rawPassword(dsn); got != want {
+			t.Errorf("rawPassword(%q) = %q, want %q", dsn, got, want)
+		}
+	}
+}

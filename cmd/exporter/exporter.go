@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/common/version"
+
+	"github.com/dbhealth/dbhealth-exporter/internal/collectors"
+	"github.com/dbhealth/dbhealth-exporter/internal/health"
+	"github.com/dbhealth/dbhealth-exporter/internal/metrics"
+	"github.com/dbhealth/dbhealth-exporter/internal/probes"
+	"github.com/dbhealth/dbhealth-exporter/internal/redact"
+	"github.com/dbhealth/dbhealth-exporter/internal/web"
+)
+
+// HTTP server limits: a slow or idle client cannot hold the exporter's
+// connections forever.
+const (
+	readHeaderTimeout = 10 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	shutdownTimeout   = 10 * time.Second
+)
+
+// exporter is the assembled program: engine, pool and HTTP server.
+type exporter struct {
+	cfg      config
+	logger   *slog.Logger
+	registry *prometheus.Registry
+	pool     *pgxpool.Pool
+	engine   *health.Engine
+	web      *web.Server
+	server   *http.Server
+}
+
+// prepare builds everything from the configuration without touching the
+// network. Its errors are configuration errors, already redacted.
+func prepare(cfg config, getenv func(string) string, stderr io.Writer) (*exporter, error) {
+	poolCfg, err := collectors.PoolConfig(cfg.dsn)
+	r := redact.New(secrets(cfg.dsn, poolCfg, getenv)...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", cfg.dsnSource, r.String(err.Error()))
+	}
+	cfg.log.Writer = stderr
+	logger := slog.New(r.Handler(promslog.New(cfg.log).Handler()))
+
+	pool, err := pgxpool.NewWithConfig(context.Background(), poolCfg) // does not connect
+	if err != nil {
+		return nil, errors.New(r.String(err.Error()))
+	}
+	engine, err := health.NewEngine([]health.Definition{{
+		Name:             "database",
+		Checker:          collectors.NewDatabase(pool, collectors.DatabaseOptions{ExpectPrimary: cfg.expectPrimary}),
+		Critical:         true,
+		Interval:         cfg.interval,
+		Timeout:          cfg.timeout,
+		FailureThreshold: cfg.failureThreshold,
+		SuccessThreshold: cfg.successThreshold,
+	}},
+		health.WithTarget(cfg.target),
+		health.WithRedactor(r.String),
+		health.WithObserver(health.LogTransitions(logger)),
+	)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		metrics.NewCollector(engine.Snapshot),
+		versioncollector.NewCollector("dbhealth_exporter"),
+		promcollectors.NewGoCollector(),
+		promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}),
+	)
+	mux := http.NewServeMux()
+	mux.Handle(cfg.telemetryPath, promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		EnableOpenMetrics:   true,
+		MaxRequestsInFlight: cfg.maxRequests,
+		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
+	})))
+	mux.Handle("/", probes.NewHandler(engine, probes.Options{MetricsPath: cfg.telemetryPath, Version: version.Version}))
+
+	ws, err := web.New(web.Options{ConfigFile: cfg.webConfigFile, Public: probes.IsProbePath, Logger: logger}, mux)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("--web.config.file: %w", err)
+	}
+	logger.Info("starting dbhealth-exporter", "version", version.Version, "target", cfg.target,
+		"database", describe(poolCfg), "dsn_from", cfg.dsnSource, "check_interval", cfg.interval, "check_timeout", cfg.timeout)
+	return &exporter{
+		cfg:      cfg,
+		logger:   logger,
+		registry: reg,
+		pool:     pool,
+		engine:   engine,
+		web:      ws,
+		server: &http.Server{
+			Handler:           ws.Handler(),
+			ReadHeaderTimeout: readHeaderTimeout,
+			WriteTimeout:      writeTimeout,
+			IdleTimeout:       idleTimeout,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+		},
+	}, nil
+}
+
+// serve runs until ctx is cancelled, then drains: readiness turns
+// shutting_down at once, the server keeps answering for the shutdown delay
+// so load balancers stop sending traffic, then it shuts down gracefully.
+func (e *exporter) serve(ctx context.Context) int {
+	defer e.pool.Close()
+	listeners := make([]net.Listener, 0, len(e.cfg.listenAddresses))
+	for _, addr := range e.cfg.listenAddresses {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			e.logger.Error("cannot listen", "address", addr, "err", err)
+			for _, open := range listeners {
+				open.Close()
+			}
+			return exitFailure
+		}
+		listeners = append(listeners, l)
+	}
+
+	engineCtx, stopEngine := context.WithCancel(context.Background())
+	engineDone := make(chan struct{})
+	go func() { e.engine.Run(engineCtx); close(engineDone) }()
+	defer func() { stopEngine(); <-engineDone }()
+
+	served := make(chan error, len(listeners))
+	for _, l := range listeners {
+		go func() { served <- e.web.Serve(e.server, l) }()
+	}
+
+	code := exitOK
+	select {
+	case <-ctx.Done():
+		e.engine.Store().ShutDown()
+		e.logger.Info("shutting down: readiness fails from now on; draining", "delay", e.cfg.shutdownDelay)
+		time.Sleep(e.cfg.shutdownDelay)
+	case err := <-served:
+		e.logger.Error("server failed", "err", err)
+		e.engine.Store().ShutDown()
+		code = exitFailure
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := e.server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		e.logger.Error("graceful shutdown incomplete", "err", err)
+	}
+	e.logger.Info("stopped")
+	return code
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

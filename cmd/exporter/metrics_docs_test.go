@@ -1,0 +1,107 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
+)
+
+// documented is one row of docs/metrics.md.
+type documented struct {
+	kind   string
+	labels []string
+}
+
+var docRow = regexp.MustCompile("^\\| `(dbhealth_[a-z_]+)` \\| (gauge|counter|histogram) \\|([^|]*)\\|")
+
+func readMetricsDocs(t *testing.T) map[string]documented {
+	t.Helper()
+	raw, err := os.ReadFile("../../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string]documented{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		m := docRow.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		var labels []string
+		for _, l := range regexp.MustCompile("`([a-z_]+)`").FindAllStringSubmatch(m[3], -1) {
+			labels = append(labels, l[1])
+		}
+		sort.Strings(labels)
+		docs[m[1]] = documented{kind: m[2], labels: labels}
+	}
+	return docs
+}
+
+// exposedFamilies gathers the exporter's dbhealth_ families.
+func exposedFamilies(t *testing.T, ex *inProcess, into map[string]*dto.MetricFamily) {
+	t.Helper()
+	families, err := ex.registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if strings.HasPrefix(f.GetName(), "dbhealth_") {
+			into[f.GetName()] = f
+		}
+	}
+	problems, err := testutil.GatherAndLint(ex.registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+func TestMetricsDocs_MatchWhatTheExporterExposes(t *testing.T) {
+	cluster := pgtest.New(t)
+	ex := startInProcess(t, cluster.DSN("postgres"), "--check.interval=100ms", "--check.timeout=50ms")
+	exposed := map[string]*dto.MetricFamily{}
+
+	ex.waitReadiness(t, "ready")
+	exposedFamilies(t, ex, exposed) // what only a reachable database shows
+	cluster.Stop(t)
+	ex.waitReadiness(t, "not_ready")
+	exposedFamilies(t, ex, exposed) // failure counters appear
+
+	docs := readMetricsDocs(t)
+	for name, f := range exposed {
+		doc, ok := docs[name]
+		if !ok {
+			t.Errorf("%s is exposed but not in docs/metrics.md", name)
+			continue
+		}
+		if kind := strings.ToLower(f.GetType().String()); kind != doc.kind {
+			t.Errorf("%s is a %s; docs/metrics.md says %s", name, kind, doc.kind)
+		}
+		var labels []string
+		for _, m := range f.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if !slices.Contains(labels, lp.GetName()) {
+					labels = append(labels, lp.GetName())
+				}
+			}
+		}
+		sort.Strings(labels)
+		if !slices.Equal(labels, doc.labels) {
+			t.Errorf("%s has labels %v; docs/metrics.md says %v", name, labels, doc.labels)
+		}
+	}
+	for name := range docs {
+		if _, ok := exposed[name]; !ok {
+			t.Errorf("%s is in docs/metrics.md but the exporter does not expose it", name)
+		}
+	}
+}
