@@ -90,14 +90,14 @@ func (s *Server) Handler() http.Handler {
 			s.next.ServeHTTP(w, r)
 			return
 		}
+		if s.limiter != nil && !s.limiter.Allow() {
+			http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)
+			return
+		}
 		c, err := load(s.opts.ConfigFile)
 		if err != nil {
 			s.opts.Logger.Error("cannot read web config", "file", s.opts.ConfigFile, "err", err)
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-			return
-		}
-		if s.limiter != nil && !s.limiter.Allow() {
-			http.Error(w, http.StatusText(http.StatusTooManyRequests), http.StatusTooManyRequests)
 			return
 		}
 		if len(c.Users) > 0 {
