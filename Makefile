@@ -13,7 +13,7 @@ LDFLAGS := -X $(PKG).Version=$(VERSION) \
 # Flags for the exporter under `make run`, e.g. make run ARGS='--log.level=debug'.
 ARGS ?=
 
-.PHONY: all build run test vet fmt-check tidy-check clean
+.PHONY: all build run test tools vet fmt-check tidy-check clean
 
 all: build
 
@@ -27,9 +27,16 @@ run: build
 	$(GO) run ./internal/devrun -exporter $(BIN) -- $(ARGS)
 
 # vet, formatting, module tidiness, then every test with the race detector,
-# against real PostgreSQL clusters started by internal/pgtest.
+# against real PostgreSQL clusters started by internal/pgtest. The migration
+# compatibility tests need `make tools` first.
 test: vet fmt-check tidy-check
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# The real migration tools (golang-migrate, goose, dbmate, Knex, Liquibase,
+# Alembic, ...) that the compatibility tests run; installed into .tools/ and,
+# for Debian packages, the system.
+tools:
+	bash .ci/install-tools
 
 vet:
 	$(GO) vet ./...

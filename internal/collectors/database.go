@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/health"
@@ -46,42 +47,37 @@ func (d *Database) Run(ctx context.Context) health.Result {
 
 func (d *Database) run(ctx context.Context, details *DatabaseDetails) health.Result {
 	start := time.Now()
-	pooled, err := d.pool.Acquire(ctx)
-	if err != nil {
-		return failure(ctx, err)
-	}
-	conn := pooled.Hijack()
-	defer func() {
-		closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = conn.Close(closeCtx)
-	}()
-	details.ConnectSeconds = time.Since(start).Seconds()
-
-	start = time.Now()
-	if _, err := conn.Exec(ctx, "SELECT 1"); err != nil {
-		return failure(ctx, err)
-	}
-	details.PingSeconds = time.Since(start).Seconds()
-	details.ServerVersion = conn.PgConn().ParameterStatus("server_version")
-
-	var inRecovery bool
-	if err := conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&inRecovery); err != nil {
-		return failure(ctx, err)
-	}
-	details.InRecovery = &inRecovery
-	if inRecovery && d.opts.ExpectPrimary {
-		return health.Result{
-			Err:    errors.New("connected to a replica (pg_is_in_recovery() is true) but a primary is expected"),
-			Reason: ReasonReplica,
+	var res health.Result
+	err := WithFreshConn(ctx, d.pool, func(conn *pgx.Conn, connected time.Time) error {
+		details.ConnectSeconds = connected.Sub(start).Seconds()
+		ping := time.Now()
+		if _, err := conn.Exec(ctx, "SELECT 1"); err != nil {
+			return err
 		}
+		details.PingSeconds = time.Since(ping).Seconds()
+		details.ServerVersion = conn.PgConn().ParameterStatus("server_version")
+		var inRecovery bool
+		if err := conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&inRecovery); err != nil {
+			return err
+		}
+		details.InRecovery = &inRecovery
+		if inRecovery && d.opts.ExpectPrimary {
+			res = health.Result{
+				Err:    errors.New("connected to a replica (pg_is_in_recovery() is true) but a primary is expected"),
+				Reason: ReasonReplica,
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Failure(ctx, err)
 	}
-	return health.Result{}
+	return res
 }
 
-// failure classifies err; when the run's own deadline caused it, the reason
-// is timeout whatever the error looks like.
-func failure(ctx context.Context, err error) health.Result {
+// Failure classifies a connection or query error; when the run's own
+// deadline caused it, the reason is timeout whatever the error looks like.
+func Failure(ctx context.Context, err error) health.Result {
 	reason := Reason(err)
 	if ctx.Err() != nil && reason == ReasonOther {
 		reason = ReasonTimeout
