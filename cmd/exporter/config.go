@@ -14,6 +14,7 @@ import (
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
 
+	"github.com/dbhealth/dbhealth-exporter/internal/collectors/migrations"
 	"github.com/dbhealth/dbhealth-exporter/internal/probes"
 )
 
@@ -30,12 +31,25 @@ type config struct {
 	expectPrimary bool
 	target        string
 
+	migrations migrationsConfig
+
 	interval         time.Duration
 	timeout          time.Duration
 	failureThreshold int
 	successThreshold int
 
 	log *promslog.Config
+}
+
+// migrationsConfig enables the migrations check when any of dir, tool or
+// expectedVersion is set.
+type migrationsConfig struct {
+	dir, tool, table, schema, expectedVersion string
+	failOnUnknown                             bool
+}
+
+func (m migrationsConfig) enabled() bool {
+	return m.dir != "" || m.tool != "" || m.expectedVersion != ""
 }
 
 // errExit asks run to stop with a code after printing nothing more (help,
@@ -78,6 +92,17 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	dsnFile := app.Flag("db.dsn-file", "File holding the connection string, e.g. a mounted Kubernetes secret.").Default("").String()
 	app.Flag("db.expect-primary", "Fail readiness when connected to a replica (pg_is_in_recovery() is true).").BoolVar(&cfg.expectPrimary)
 	app.Flag("target.name", "Name of the watched database in metrics (target label) and probes.").Default("default").StringVar(&cfg.target)
+
+	app.Flag("migrations.dir", "Directory of the migrations this code expects; re-read on every run. Enables the migrations check.").
+		Default("").StringVar(&cfg.migrations.dir)
+	app.Flag("migrations.tool", "Migration tool, instead of detecting it from the database: "+strings.Join(migrations.Names(), ", ")+".").
+		Default("").StringVar(&cfg.migrations.tool)
+	app.Flag("migrations.table", "History table, where the tool was configured with another name.").Default("").StringVar(&cfg.migrations.table)
+	app.Flag("migrations.schema", "Schema of the history table, where it is not the tool's default.").Default("").StringVar(&cfg.migrations.schema)
+	app.Flag("migrations.expected-version", "Fail readiness while the latest applied version is lower than this (natural order). Enables the migrations check.").
+		Default("").StringVar(&cfg.migrations.expectedVersion)
+	app.Flag("migrations.fail-on-unknown", "Fail readiness when the database has applied migrations that are not on disk (by default that is normal mid-rollout and only reported).").
+		BoolVar(&cfg.migrations.failOnUnknown)
 
 	interval := durationFlag(app, "check.interval", "Time between the end of one check run and the start of the next.", "10s")
 	timeout := durationFlag(app, "check.timeout", "Deadline of one check run; must be shorter than --check.interval.", "2s")
@@ -153,6 +178,18 @@ func (c config) validate() error {
 		return fmt.Errorf("--check.success-threshold: must be at least 1, got %d", c.successThreshold)
 	case strings.TrimSpace(c.target) == "":
 		return errors.New("--target.name: must not be empty")
+	case (c.migrations.table != "" || c.migrations.schema != "" || c.migrations.failOnUnknown) && !c.migrations.enabled():
+		return errors.New("--migrations.table, --migrations.schema and --migrations.fail-on-unknown need --migrations.dir, --migrations.tool or --migrations.expected-version")
+	}
+	if c.migrations.tool != "" {
+		if _, ok := migrations.Lookup(c.migrations.tool); !ok {
+			return fmt.Errorf("--migrations.tool: unknown tool %q (known: %s)", c.migrations.tool, strings.Join(migrations.Names(), ", "))
+		}
+	}
+	if dir := c.migrations.dir; dir != "" {
+		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+			return fmt.Errorf("--migrations.dir: %q is not a readable directory", dir)
+		}
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/common/version"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/collectors"
+	"github.com/dbhealth/dbhealth-exporter/internal/collectors/migrations"
 	"github.com/dbhealth/dbhealth-exporter/internal/health"
 	"github.com/dbhealth/dbhealth-exporter/internal/metrics"
 	"github.com/dbhealth/dbhealth-exporter/internal/probes"
@@ -62,15 +63,12 @@ func prepare(cfg config, getenv func(string) string, stderr io.Writer) (*exporte
 	if err != nil {
 		return nil, errors.New(r.String(err.Error()))
 	}
-	engine, err := health.NewEngine([]health.Definition{{
-		Name:             "database",
-		Checker:          collectors.NewDatabase(pool, collectors.DatabaseOptions{ExpectPrimary: cfg.expectPrimary}),
-		Critical:         true,
-		Interval:         cfg.interval,
-		Timeout:          cfg.timeout,
-		FailureThreshold: cfg.failureThreshold,
-		SuccessThreshold: cfg.successThreshold,
-	}},
+	defs, err := checks(cfg, pool)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	engine, err := health.NewEngine(defs,
 		health.WithTarget(cfg.target),
 		health.WithRedactor(r.String),
 		health.WithObserver(health.LogTransitions(logger)),
@@ -117,6 +115,32 @@ func prepare(cfg config, getenv func(string) string, stderr io.Writer) (*exporte
 			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 		},
 	}, nil
+}
+
+// checks defines the checks the configuration asks for: the database
+// always, the migrations when a --migrations flag enables them.
+func checks(cfg config, pool *pgxpool.Pool) ([]health.Definition, error) {
+	schedule := func(d health.Definition) health.Definition {
+		d.Critical = true
+		d.Interval, d.Timeout = cfg.interval, cfg.timeout
+		d.FailureThreshold, d.SuccessThreshold = cfg.failureThreshold, cfg.successThreshold
+		return d
+	}
+	defs := []health.Definition{schedule(health.Definition{
+		Name:    "database",
+		Checker: collectors.NewDatabase(pool, collectors.DatabaseOptions{ExpectPrimary: cfg.expectPrimary}),
+	})}
+	if m := cfg.migrations; m.enabled() {
+		check, err := migrations.New(pool, migrations.Options{
+			Dir: m.dir, Tool: m.tool, Table: m.table, Schema: m.schema,
+			ExpectedVersion: m.expectedVersion, FailOnUnknown: m.failOnUnknown,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("--migrations.tool: %w", err)
+		}
+		defs = append(defs, schedule(health.Definition{Name: "migrations", Checker: check}))
+	}
+	return defs, nil
 }
 
 // serve runs until ctx is cancelled, then drains: readiness turns

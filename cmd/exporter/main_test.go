@@ -202,17 +202,19 @@ func (p *exporterProc) assertNoCanary() {
 	}
 }
 
+// tool runs a command and returns its combined output.
+func tool(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	return string(out), err
+}
+
 // canaryCluster starts a private cluster with a role whose password is the
 // canary and returns the cluster and a DSN for that role.
 func canaryCluster(t *testing.T, opts ...pgtest.Option) (*pgtest.Cluster, string) {
 	t.Helper()
 	c := pgtest.New(t, opts...)
 	c.CreateRole(t, "app", canary)
-	dsn := c.NewDatabase(t)
-	db := dsn[strings.LastIndex(dsn, "/")+1:]
-	if i := strings.Index(db, "?"); i >= 0 {
-		db = db[:i]
-	}
+	db := dbName(c.NewDatabase(t))
 	c.Exec(t, db, "GRANT ALL ON SCHEMA public TO app")
 	return c, c.RoleDSN("app", canary, db)
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
@@ -65,16 +66,44 @@ func exposedFamilies(t *testing.T, ex *inProcess, into map[string]*dto.MetricFam
 	}
 }
 
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// hasSample reports whether an unlabelled-or-single family has value v.
+func hasSample(families []*dto.MetricFamily, name string, v float64) bool {
+	for _, f := range families {
+		if f.GetName() == name {
+			for _, m := range f.GetMetric() {
+				if m.GetGauge().GetValue() == v {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 func TestMetricsDocs_MatchWhatTheExporterExposes(t *testing.T) {
 	cluster := pgtest.New(t)
-	ex := startInProcess(t, cluster.DSN("postgres"), "--check.interval=100ms", "--check.timeout=50ms")
+	// A golang-migrate history one migration behind examples/migrations, so
+	// the migrations metrics are exposed too.
+	cluster.Exec(t, "postgres", "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (1, false)")
+	ex := startInProcess(t, cluster.DSN("postgres"), "--check.interval=100ms", "--check.timeout=50ms", "--migrations.dir=../../examples/migrations")
 	exposed := map[string]*dto.MetricFamily{}
 
-	ex.waitReadiness(t, "ready")
-	exposedFamilies(t, ex, exposed) // what only a reachable database shows
+	ex.waitReadiness(t, "not_ready") // one migration pending
+	exposedFamilies(t, ex, exposed)  // what only a reachable database shows
 	cluster.Stop(t)
-	ex.waitReadiness(t, "not_ready")
-	exposedFamilies(t, ex, exposed) // failure counters appear
+	waitFor(t, func() bool { up, _ := ex.registry.Gather(); return hasSample(up, "dbhealth_up", 0) })
+	exposedFamilies(t, ex, exposed) // connection failure counters appear
 
 	docs := readMetricsDocs(t)
 	for name, f := range exposed {

@@ -2,8 +2,8 @@
 // DATABASE_URL (or --db.dsn / --db.dsn-file among the exporter's flags) it
 // runs the exporter against that database. Otherwise it starts a throwaway
 // PostgreSQL cluster from the installed server binaries, applies the example
-// migrations, runs the exporter against it, and removes the cluster when the
-// exporter stops (Ctrl-C).
+// migrations, runs the exporter against it (watching those migrations), and
+// removes the cluster when the exporter stops (Ctrl-C).
 //
 //	go run ./internal/devrun -exporter bin/dbhealth-exporter -- [exporter flags]
 package main
@@ -52,6 +52,15 @@ func run() int {
 			cluster.Addr(), cluster.DataDir(), demoDB)
 		fmt.Printf("devrun: try `psql %q`, or stop it to watch readiness fail: pg_ctl -D %s stop\n", dsn, cluster.DataDir())
 		env = append(env, "DATABASE_URL="+dsn)
+		if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--migrations.") }) {
+			abs, err := filepath.Abs(*migrations)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "devrun:", err)
+				return 1
+			}
+			args = append(args, "--migrations.dir="+abs)
+			fmt.Printf("devrun: watching migrations in %s: add a file there to see readiness fail\n", abs)
+		}
 	}
 	addr := listenAddress(args)
 	fmt.Printf("devrun: exporter on %s — probes: %[1]s/readyz?verbose %[1]s/livez  metrics: %[1]s/metrics  landing page: %[1]s/\n", addr)
