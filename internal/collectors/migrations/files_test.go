@@ -1,0 +1,97 @@
+package migrations
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// countingTool counts how often its files are parsed.
+type countingTool struct {
+	golangMigrate
+	parses *int
+}
+
+func (c countingTool) ParseFiles(fsys fs.FS) ([]Migration, error) {
+	*c.parses++
+	return c.golangMigrate.ParseFiles(fsys)
+}
+
+func TestFileCache_ParsesOnlyWhenTheDirectoryChanges(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"1_a.up.sql": "SELECT 1;", "2_b.up.sql": "SELECT 2;"})
+	var parses int
+	tool := countingTool{parses: &parses}
+	var cache fileCache
+
+	parse := func() []Migration {
+		t.Helper()
+		m, err := cache.parse(tool, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	parse()
+	parse()
+	if parses != 1 {
+		t.Fatalf("an unchanged directory was parsed %d times", parses)
+	}
+	writeFiles(t, dir, map[string]string{"3_c.up.sql": "SELECT 3;"}) // mounted at runtime
+	if m := parse(); len(m) != 3 || parses != 2 {
+		t.Fatalf("a new file: %d migrations after %d parses", len(m), parses)
+	}
+	writeFiles(t, dir, map[string]string{"3_c.up.sql": "SELECT 33;"}) // resized
+	if parse(); parses != 3 {
+		t.Fatalf("a changed file was not re-read (%d parses)", parses)
+	}
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, "1_a.up.sql"), later, later); err != nil { // touched
+		t.Fatal(err)
+	}
+	if parse(); parses != 4 {
+		t.Fatalf("a touched file was not re-read (%d parses)", parses)
+	}
+	if err := os.Remove(filepath.Join(dir, "2_b.up.sql")); err != nil {
+		t.Fatal(err)
+	}
+	if m := parse(); len(m) != 2 || parses != 5 {
+		t.Fatalf("a removed file: %d migrations after %d parses", len(m), parses)
+	}
+}
+
+// BenchmarkFileCache compares a run on an unchanged directory of 2,000
+// migrations (listed, not read) with a cold parse of the same directory.
+//
+//	go test -run '^$' -bench FileCache -benchmem ./internal/collectors/migrations/
+func BenchmarkFileCache(b *testing.B) {
+	dir := b.TempDir()
+	for i := 1; i <= 2000; i++ {
+		name := filepath.Join(dir, fmt.Sprintf("%06d_migration_%d.up.sql", i, i))
+		if err := os.WriteFile(name, []byte("CREATE TABLE t (id int);\n"), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("cold", func(b *testing.B) {
+		for b.Loop() {
+			var cache fileCache
+			if _, err := cache.parse(golangMigrate{}, dir); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("unchanged", func(b *testing.B) {
+		var cache fileCache
+		if _, err := cache.parse(golangMigrate{}, dir); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := cache.parse(golangMigrate{}, dir); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
