@@ -16,6 +16,7 @@ import (
 
 	"github.com/dbhealth/dbhealth-exporter/internal/collectors/migrations"
 	"github.com/dbhealth/dbhealth-exporter/internal/probes"
+	"github.com/dbhealth/dbhealth-exporter/internal/web"
 )
 
 // config is everything the command line and environment say.
@@ -180,6 +181,9 @@ func (c config) validate() error {
 		return errors.New("--target.name: must not be empty")
 	case (c.migrations.table != "" || c.migrations.schema != "" || c.migrations.failOnUnknown) && !c.migrations.enabled():
 		return errors.New("--migrations.table, --migrations.schema and --migrations.fail-on-unknown need --migrations.dir, --migrations.tool or --migrations.expected-version")
+	}
+	if err := web.Validate(c.webConfigFile); err != nil {
+		return fmt.Errorf("--web.config.file: %w", err)
 	}
 	if c.migrations.tool != "" {
 		if _, ok := migrations.Lookup(c.migrations.tool); !ok {

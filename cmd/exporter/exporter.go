@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/common/version"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/collectors"
 	"github.com/dbhealth/dbhealth-exporter/internal/collectors/migrations"
@@ -25,6 +27,7 @@ import (
 	"github.com/dbhealth/dbhealth-exporter/internal/metrics"
 	"github.com/dbhealth/dbhealth-exporter/internal/probes"
 	"github.com/dbhealth/dbhealth-exporter/internal/redact"
+	"github.com/dbhealth/dbhealth-exporter/internal/telemetry"
 	"github.com/dbhealth/dbhealth-exporter/internal/web"
 )
 
@@ -37,27 +40,53 @@ const (
 	shutdownTimeout   = 10 * time.Second
 )
 
-// exporter is the assembled program: engine, pool and HTTP server.
+// exporter is the assembled program: engine, pool, telemetry and HTTP server.
 type exporter struct {
-	cfg      config
-	logger   *slog.Logger
-	registry *prometheus.Registry
-	pool     *pgxpool.Pool
-	engine   *health.Engine
-	web      *web.Server
-	server   *http.Server
+	cfg       config
+	logger    *slog.Logger
+	registry  *prometheus.Registry
+	pool      *pgxpool.Pool
+	engine    *health.Engine
+	telemetry *telemetry.Telemetry
+	web       *web.Server
+	server    *http.Server
+}
+
+// environment is what prepare takes from outside the configuration.
+type environment struct {
+	getenv func(string) string
+	stderr io.Writer
+	// tracerProvider replaces the one built from OTEL_* (tests record
+	// spans in memory).
+	tracerProvider trace.TracerProvider
 }
 
 // prepare builds everything from the configuration without touching the
 // network. Its errors are configuration errors, already redacted.
-func prepare(cfg config, getenv func(string) string, stderr io.Writer) (*exporter, error) {
+func prepare(cfg config, env environment) (*exporter, error) {
 	poolCfg, err := collectors.PoolConfig(cfg.dsn)
-	r := redact.New(secrets(cfg.dsn, poolCfg, getenv)...)
+	r := redact.New(secrets(cfg.dsn, poolCfg, env.getenv)...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", cfg.dsnSource, r.String(err.Error()))
 	}
-	cfg.log.Writer = stderr
-	logger := slog.New(r.Handler(promslog.New(cfg.log).Handler()))
+	cfg.log.Writer = env.stderr
+	logger := slog.New(r.Handler(telemetry.LogHandler(promslog.New(cfg.log).Handler())))
+
+	reg := prometheus.NewRegistry()
+	tel, err := telemetry.Setup(context.Background(), telemetry.Options{
+		Version: version.Version, Gatherer: reg, Logger: logger, Getenv: env.getenv,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("OpenTelemetry configuration (OTEL_* variables): %w", err)
+	}
+	tp := tel.TracerProvider
+	if env.tracerProvider != nil {
+		tp = env.tracerProvider
+	}
+	if tel.Tracing || env.tracerProvider != nil {
+		// The checks' SQL, connects and pool acquisitions become child spans.
+		poolCfg.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(tp))
+	}
 
 	pool, err := pgxpool.NewWithConfig(context.Background(), poolCfg) // does not connect
 	if err != nil {
@@ -71,6 +100,7 @@ func prepare(cfg config, getenv func(string) string, stderr io.Writer) (*exporte
 	engine, err := health.NewEngine(defs,
 		health.WithTarget(cfg.target),
 		health.WithRedactor(r.String),
+		health.WithTracerProvider(tp),
 		health.WithObserver(health.LogTransitions(logger)),
 	)
 	if err != nil {
@@ -78,7 +108,6 @@ func prepare(cfg config, getenv func(string) string, stderr io.Writer) (*exporte
 		return nil, err
 	}
 
-	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		metrics.NewCollector(engine.Snapshot),
 		versioncollector.NewCollector("dbhealth_exporter"),
@@ -101,12 +130,13 @@ func prepare(cfg config, getenv func(string) string, stderr io.Writer) (*exporte
 	logger.Info("starting dbhealth-exporter", "version", version.Version, "target", cfg.target,
 		"database", describe(poolCfg), "dsn_from", cfg.dsnSource, "check_interval", cfg.interval, "check_timeout", cfg.timeout)
 	return &exporter{
-		cfg:      cfg,
-		logger:   logger,
-		registry: reg,
-		pool:     pool,
-		engine:   engine,
-		web:      ws,
+		cfg:       cfg,
+		logger:    logger,
+		registry:  reg,
+		telemetry: tel,
+		pool:      pool,
+		engine:    engine,
+		web:       ws,
 		server: &http.Server{
 			Handler:           ws.Handler(),
 			ReadHeaderTimeout: readHeaderTimeout,
@@ -186,6 +216,9 @@ func (e *exporter) serve(ctx context.Context) int {
 	defer cancel()
 	if err := e.server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		e.logger.Error("graceful shutdown incomplete", "err", err)
+	}
+	if err := e.telemetry.Shutdown(shutdownCtx); err != nil {
+		e.logger.Warn("flushing telemetry", "err", err)
 	}
 	e.logger.Info("stopped")
 	return code

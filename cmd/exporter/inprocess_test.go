@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // inProcess is the exporter assembled by prepare and served by httptest, for
@@ -19,6 +21,12 @@ type inProcess struct {
 
 func startInProcess(t *testing.T, dsn string, args ...string) *inProcess {
 	t.Helper()
+	return startInProcessTraced(t, dsn, nil, args...)
+}
+
+// startInProcessTraced is startInProcess with spans going to tp.
+func startInProcessTraced(t *testing.T, dsn string, tp trace.TracerProvider, args ...string) *inProcess {
+	t.Helper()
 	getenv := func(k string) string {
 		if k == "DATABASE_URL" {
 			return dsn
@@ -29,7 +37,7 @@ func startInProcess(t *testing.T, dsn string, args ...string) *inProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex, err := prepare(cfg, getenv, io.Discard)
+	ex, err := prepare(cfg, environment{getenv: getenv, stderr: io.Discard, tracerProvider: tp})
 	if err != nil {
 		t.Fatal(err)
 	}

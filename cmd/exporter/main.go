@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "dbhealth-exporter: error: %s\n", oneLine(err.Error()))
 		return exitUsage
 	}
-	ex, err := prepare(cfg, getenv, stderr)
+	ex, err := prepare(cfg, environment{getenv: getenv, stderr: stderr})
 	if err != nil {
 		fmt.Fprintf(stderr, "dbhealth-exporter: error: %s\n", oneLine(err.Error()))
 		return exitUsage

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	libhealth "github.com/alexliesenfeld/health"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // backstop is how long past its own timeout a run may take before the
@@ -30,6 +31,9 @@ const minWedge = 2 * time.Minute
 type Engine struct {
 	store     *Store
 	checker   libhealth.Checker
+	defs      map[string]Definition
+	target    string
+	tracer    trace.Tracer
 	now       func() time.Time
 	wedge     time.Duration
 	lastStart atomic.Int64 // unix nanoseconds of the latest run start
@@ -58,10 +62,17 @@ func NewEngine(defs []Definition, opts ...Option) (*Engine, error) {
 		}
 	}
 
+	cfg.observers = append([]Observer{spanObserver{}}, cfg.observers...)
 	e := &Engine{
-		store: newStore(cfg, defs),
-		now:   cfg.now,
-		wedge: max(5*longest, minWedge),
+		store:  newStore(cfg, defs),
+		defs:   make(map[string]Definition, len(defs)),
+		target: cfg.target,
+		tracer: cfg.tracer,
+		now:    cfg.now,
+		wedge:  max(5*longest, minWedge),
+	}
+	for _, d := range defs {
+		e.defs[d.Name] = d
 	}
 	e.lastStart.Store(e.now().UnixNano())
 	libOpts := []libhealth.CheckerOption{libhealth.WithDisabledAutostart()}
@@ -106,19 +117,23 @@ func (e *Engine) Liveness() Liveness {
 	return Liveness{OK: e.now().Sub(last) <= e.wedge, LastStart: last, Bound: e.wedge}
 }
 
-// intercept wraps every run: it notes the start, hands the check a slot for
-// its full Result, and publishes the run when the library is done with it.
+// intercept wraps every run: it notes the start, opens the run's span,
+// hands the check a slot for its full Result, and publishes the run when the
+// library is done with it; the span ends with the publish.
 func (e *Engine) intercept(next libhealth.InterceptorFunc) libhealth.InterceptorFunc {
 	return func(ctx context.Context, name string, state libhealth.CheckState) libhealth.CheckState {
-		started := e.now()
-		e.lastStart.Store(started.UnixNano())
+		run := Run{Check: name, Started: e.now()}
+		e.lastStart.Store(run.Started.UnixNano())
+		ctx, span := startSpan(ctx, e.tracer, e.defs[name], e.target, run)
 		slot := &resultSlot{}
 		state = next(context.WithValue(ctx, slotKey{}, slot), name, state)
 		res, ok := slot.take()
 		if !ok {
 			res = libraryResult(state.Result)
 		}
-		e.store.Publish(Run{Check: name, Started: started, Finished: e.now(), Result: res})
+		run.Finished, run.Result = e.now(), res
+		e.store.Publish(ctx, run)
+		span.End(trace.WithTimestamp(run.Finished))
 		return state
 	}
 }

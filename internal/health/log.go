@@ -11,7 +11,9 @@ func LogTransitions(logger *slog.Logger) Observer { return transitionLogger{logg
 
 type transitionLogger struct{ logger *slog.Logger }
 
-func (l transitionLogger) Published(prev, next *Snapshot, _ *Run) {
+// Published logs with the run's context, so that a handler adding trace and
+// span ids can tie the line to the run's span.
+func (l transitionLogger) Published(ctx context.Context, prev, next *Snapshot, _ *Run) {
 	for i, c := range next.Checks {
 		before, after := prev.Checks[i].Status(), c.Status()
 		if before == after {
@@ -25,9 +27,9 @@ func (l transitionLogger) Published(prev, next *Snapshot, _ *Run) {
 		if after == StatusFailing || after == StatusStale {
 			level = slog.LevelWarn
 		}
-		l.logger.Log(context.Background(), level, "check status changed", attrs...)
+		l.logger.Log(ctx, level, "check status changed", attrs...)
 	}
 	if prev.Readiness != next.Readiness {
-		l.logger.Info("readiness changed", "from", prev.Readiness, "to", next.Readiness, "generation", next.Generation)
+		l.logger.InfoContext(ctx, "readiness changed", "from", prev.Readiness, "to", next.Readiness, "generation", next.Generation)
 	}
 }

@@ -1,6 +1,11 @@
 package health
 
-import "time"
+import (
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+)
 
 // config is the engine's configuration; set it with Options.
 type config struct {
@@ -8,6 +13,7 @@ type config struct {
 	now       func() time.Time
 	redact    func(string) string
 	observers []Observer
+	tracer    trace.Tracer
 }
 
 // Option configures an Engine.
@@ -29,6 +35,12 @@ func WithObserver(o Observer) Option {
 	return func(c *config) { c.observers = append(c.observers, o) }
 }
 
+// WithTracerProvider makes every check run a span ("check <name>") from
+// this provider, with the check's SQL as children. Default: no tracing.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(c *config) { c.tracer = tp.Tracer(instrumentation) }
+}
+
 // WithClock replaces time.Now for tests. Default time.Now.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
@@ -37,5 +49,6 @@ func defaultConfig() config {
 		target: "default",
 		now:    time.Now,
 		redact: func(s string) string { return s },
+		tracer: noop.NewTracerProvider().Tracer(instrumentation),
 	}
 }

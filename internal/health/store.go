@@ -18,10 +18,11 @@ type Run struct {
 
 // Observer is told about every publish, in order, right after the new
 // snapshot becomes current. run is the check run that caused it, or nil when
-// the publish came from the staleness watchdog or from shutdown. Observers
-// run while the store is locked: they must be quick and must not publish.
+// the publish came from the staleness watchdog or from shutdown; ctx is that
+// run's context (carrying its span) or a background context. Observers run
+// while the store is locked: they must be quick and must not publish.
 type Observer interface {
-	Published(prev, next *Snapshot, run *Run)
+	Published(ctx context.Context, prev, next *Snapshot, run *Run)
 }
 
 // Store holds the current Snapshot and makes the next one. Reading is one
@@ -70,8 +71,9 @@ func newStore(cfg config, defs []Definition) *Store {
 // Snapshot returns the current generation. It never blocks.
 func (s *Store) Snapshot() *Snapshot { return s.current.Load() }
 
-// Publish folds one finished run into a new generation and returns it.
-func (s *Store) Publish(run Run) *Snapshot {
+// Publish folds one finished run into a new generation and returns it. ctx
+// is the run's context, handed to the observers.
+func (s *Store) Publish(ctx context.Context, run Run) *Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prev := s.current.Load()
@@ -103,7 +105,7 @@ func (s *Store) Publish(run Run) *Snapshot {
 	c.Stats = c.Stats.with(ok, last.Reason, last.Duration())
 	c.StaleAt = run.Finished.Add(def.StaleAfter)
 	checks[i] = c
-	return s.publishLocked(prev, checks, prev.ShuttingDown, &run)
+	return s.publishLocked(ctx, prev, checks, prev.ShuttingDown, &run)
 }
 
 // ShutDown turns readiness to shutting_down for good.
@@ -114,7 +116,7 @@ func (s *Store) ShutDown() *Snapshot {
 	if prev.ShuttingDown {
 		return prev
 	}
-	return s.publishLocked(prev, slices.Clone(prev.Checks), true, nil)
+	return s.publishLocked(context.Background(), prev, slices.Clone(prev.Checks), true, nil)
 }
 
 // Refresh re-evaluates staleness against the clock and publishes a new
@@ -126,7 +128,7 @@ func (s *Store) Refresh() *Snapshot {
 	now := s.now()
 	for _, c := range prev.Checks {
 		if c.Stale != isStale(c, now) {
-			return s.publishLocked(prev, slices.Clone(prev.Checks), prev.ShuttingDown, nil)
+			return s.publishLocked(context.Background(), prev, slices.Clone(prev.Checks), prev.ShuttingDown, nil)
 		}
 	}
 	return prev
@@ -165,7 +167,7 @@ func isStale(c CheckSnapshot, now time.Time) bool { return !now.Before(c.StaleAt
 
 // publishLocked makes checks the next generation. s.mu must be held; checks
 // must be a copy the caller owns.
-func (s *Store) publishLocked(prev *Snapshot, checks []CheckSnapshot, shuttingDown bool, run *Run) *Snapshot {
+func (s *Store) publishLocked(ctx context.Context, prev *Snapshot, checks []CheckSnapshot, shuttingDown bool, run *Run) *Snapshot {
 	now := s.now()
 	for i := range checks {
 		checks[i].Stale = isStale(checks[i], now)
@@ -180,7 +182,7 @@ func (s *Store) publishLocked(prev *Snapshot, checks []CheckSnapshot, shuttingDo
 	}
 	s.current.Store(next)
 	for _, o := range s.observers {
-		o.Published(prev, next, run)
+		o.Published(ctx, prev, next, run)
 	}
 	select {
 	case s.changed <- struct{}{}:

@@ -1,6 +1,7 @@
 package health
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"sync"
@@ -57,16 +58,16 @@ func TestStore_PublishAppliesThresholdsAndCountsRuns(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1000, 0)}
 	s := newTestStore(t, clock, Definition{Name: "database", Checker: okChecker, Critical: true, FailureThreshold: 2})
 
-	snap := s.Publish(run(clock, "database", nil, ""))
+	snap := s.Publish(context.Background(), run(clock, "database", nil, ""))
 	if snap.Generation != 1 || snap.Readiness != ReadinessReady {
 		t.Fatalf("after success: generation %d readiness %q", snap.Generation, snap.Readiness)
 	}
-	snap = s.Publish(run(clock, "database", errors.New("dial: connection refused"), "refused"))
+	snap = s.Publish(context.Background(), run(clock, "database", errors.New("dial: connection refused"), "refused"))
 	c, _ := snap.Check("database")
 	if snap.Readiness != ReadinessReady || c.Streak.Failures != 1 {
 		t.Fatalf("one failure under threshold 2: readiness %q streak %+v", snap.Readiness, c.Streak)
 	}
-	snap = s.Publish(run(clock, "database", errors.New("dial: connection refused"), "refused"))
+	snap = s.Publish(context.Background(), run(clock, "database", errors.New("dial: connection refused"), "refused"))
 	c, _ = snap.Check("database")
 	if snap.Readiness != ReadinessNotReady || c.Status() != StatusFailing {
 		t.Fatalf("two failures: readiness %q status %q", snap.Readiness, c.Status())
@@ -88,7 +89,7 @@ func TestStore_PublishAppliesThresholdsAndCountsRuns(t *testing.T) {
 func TestStore_FailureReasonDefaultsToOtherAndErrorIsRedacted(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1000, 0)}
 	s := newTestStore(t, clock, Definition{Name: "database", Checker: okChecker, Critical: true})
-	snap := s.Publish(run(clock, "database", errors.New("password hunter2 rejected"), ""))
+	snap := s.Publish(context.Background(), run(clock, "database", errors.New("password hunter2 rejected"), ""))
 	c, _ := snap.Check("database")
 	if c.Last.Reason != "other" || strings.Contains(c.Last.Error, "hunter2") {
 		t.Fatalf("last run: %+v", c.Last)
@@ -99,7 +100,7 @@ func TestStore_OldResultTurnsStaleAndReadinessOff(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1000, 0)}
 	s := newTestStore(t, clock, Definition{Name: "database", Checker: okChecker, Critical: true,
 		Interval: time.Second, Timeout: 100 * time.Millisecond})
-	s.Publish(run(clock, "database", nil, ""))
+	s.Publish(context.Background(), run(clock, "database", nil, ""))
 
 	clock.add(3 * time.Second) // under 3 x 1s + 100ms
 	if snap := s.Refresh(); snap.Generation != 1 || snap.Readiness != ReadinessReady {
@@ -114,7 +115,7 @@ func TestStore_OldResultTurnsStaleAndReadinessOff(t *testing.T) {
 	if again := s.Refresh(); again != snap {
 		t.Fatalf("Refresh without change published generation %d", again.Generation)
 	}
-	snap = s.Publish(run(clock, "database", nil, ""))
+	snap = s.Publish(context.Background(), run(clock, "database", nil, ""))
 	if snap.Readiness != ReadinessReady {
 		t.Fatalf("a new result must clear staleness: readiness %q", snap.Readiness)
 	}
@@ -133,7 +134,7 @@ func TestStore_CheckThatNeverReportsTurnsStale(t *testing.T) {
 func TestStore_ShutDownIsFinal(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1000, 0)}
 	s := newTestStore(t, clock, Definition{Name: "database", Checker: okChecker, Critical: true})
-	s.Publish(run(clock, "database", nil, ""))
+	s.Publish(context.Background(), run(clock, "database", nil, ""))
 	snap := s.ShutDown()
 	if snap.Readiness != ReadinessShuttingDown || snap.Generation != 2 {
 		t.Fatalf("after ShutDown: generation %d readiness %q", snap.Generation, snap.Readiness)
@@ -141,7 +142,7 @@ func TestStore_ShutDownIsFinal(t *testing.T) {
 	if s.ShutDown() != snap {
 		t.Fatal("a second ShutDown published again")
 	}
-	if snap = s.Publish(run(clock, "database", nil, "")); snap.Readiness != ReadinessShuttingDown {
+	if snap = s.Publish(context.Background(), run(clock, "database", nil, "")); snap.Readiness != ReadinessShuttingDown {
 		t.Fatalf("a run after shutdown: readiness %q", snap.Readiness)
 	}
 }
@@ -150,7 +151,7 @@ func TestStore_ObserversSeeEveryGenerationInOrder(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1000, 0)}
 	var seen []uint64
 	var runs int
-	obs := observerFunc(func(prev, next *Snapshot, r *Run) {
+	obs := observerFunc(func(_ context.Context, prev, next *Snapshot, r *Run) {
 		if next.Generation != prev.Generation+1 {
 			t.Errorf("observer saw %d after %d", next.Generation, prev.Generation)
 		}
@@ -163,14 +164,16 @@ func TestStore_ObserversSeeEveryGenerationInOrder(t *testing.T) {
 	cfg.now = clock.now
 	cfg.observers = []Observer{obs}
 	s := newStore(cfg, []Definition{Definition{Name: "database", Checker: okChecker, Critical: true}.withDefaults()})
-	s.Publish(run(clock, "database", nil, ""))
-	s.Publish(run(clock, "database", errors.New("x"), "other"))
+	s.Publish(context.Background(), run(clock, "database", nil, ""))
+	s.Publish(context.Background(), run(clock, "database", errors.New("x"), "other"))
 	s.ShutDown()
 	if len(seen) != 3 || seen[2] != 3 || runs != 2 {
 		t.Fatalf("observer saw generations %v with %d runs", seen, runs)
 	}
 }
 
-type observerFunc func(prev, next *Snapshot, run *Run)
+type observerFunc func(ctx context.Context, prev, next *Snapshot, run *Run)
 
-func (f observerFunc) Published(prev, next *Snapshot, run *Run) { f(prev, next, run) }
+func (f observerFunc) Published(ctx context.Context, prev, next *Snapshot, run *Run) {
+	f(ctx, prev, next, run)
+}

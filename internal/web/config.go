@@ -32,6 +32,20 @@ func load(path string) (*toolkit.Config, error) {
 	return c, nil
 }
 
+// Validate checks a web configuration file the way New will, for
+// reporting configuration errors before anything starts.
+func Validate(path string) error {
+	if path == "" {
+		return nil
+	}
+	c, err := validate(path)
+	if err != nil {
+		return err
+	}
+	_, err = tlsConfig(path, c)
+	return err
+}
+
 // validate checks the file with the toolkit (TLS files, bcrypt hashes,
 // header names) and returns it parsed.
 func validate(path string) (*toolkit.Config, error) {
