@@ -14,6 +14,7 @@ import (
 	"github.com/dbhealth/dbhealth-exporter/internal/collectors"
 	"github.com/dbhealth/dbhealth-exporter/internal/health"
 	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
+	"github.com/dbhealth/dbhealth-exporter/internal/testtools"
 )
 
 // The compatibility tests (*_compat_test.go) let each real migration tool
@@ -24,33 +25,11 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-// repoRoot is the repository's top directory.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs("../../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// requireTool returns the path of a migration tool's executable.
+// requireTool returns the path of a migration tool's executable (see
+// package testtools).
 func requireTool(t *testing.T, name string) string {
 	t.Helper()
-	candidates := []string{filepath.Join(repoRoot(t), ".tools", "bin", name)}
-	if dir := os.Getenv("DBHEALTH_TOOLS_DIR"); dir != "" {
-		candidates = append([]string{filepath.Join(dir, "bin", name)}, candidates...)
-	}
-	for _, c := range candidates {
-		if info, err := os.Stat(c); err == nil && !info.IsDir() {
-			return c
-		}
-	}
-	if path, err := exec.LookPath(name); err == nil {
-		return path
-	}
-	t.Fatalf("migration tool %q is not installed: run `make tools` (.ci/install-tools)", name)
-	return ""
+	return testtools.Require(t, name)
 }
 
 // tool runs a migration tool in dir and returns its combined output; the

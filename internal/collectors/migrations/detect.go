@@ -74,20 +74,47 @@ func mainTable(tool Tool, opts Options) string {
 	return tool.Tables()[0]
 }
 
-// allTables lists every table name the catalog must be read for.
+// allTables lists every table name the catalog must be read for: each
+// tool's tables and, with --migrations.table, the sibling tables that name
+// implies (Rails' prefixed ar_internal_metadata, Knex's <table>_lock).
 func allTables(opts Options) []string {
 	var names []string
+	add := func(name string) {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
 	if opts.Table != "" {
-		names = append(names, opts.Table)
+		add(opts.Table)
 	}
 	for _, tool := range Tools {
-		for _, t := range tool.Tables() {
-			if !slices.Contains(names, t) {
-				names = append(names, t)
+		tables := tool.Tables()
+		for _, t := range tables {
+			add(t)
+		}
+		if opts.Table != "" {
+			for _, sibling := range tables[1:] {
+				if renamed, ok := siblingOf(opts.Table, tables[0], sibling); ok {
+					add(renamed)
+				}
 			}
 		}
 	}
 	return names
+}
+
+// siblingOf derives the name of a tool's sibling table when its main table
+// is renamed: a prefix or suffix around the default name carries over
+// (app_schema_migrations -> app_ar_internal_metadata), and a sibling named
+// after the main table follows it (my_migrations -> my_migrations_lock).
+func siblingOf(renamed, main, sibling string) (string, bool) {
+	switch {
+	case strings.Contains(renamed, main):
+		return strings.Replace(renamed, main, sibling, 1), true
+	case strings.HasPrefix(sibling, main):
+		return renamed + strings.TrimPrefix(sibling, main), true
+	}
+	return "", false
 }
 
 func quoted(schema, table string) string {

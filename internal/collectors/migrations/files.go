@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io/fs"
 	"os"
+	"strings"
 	"sync"
 )
 
@@ -43,13 +44,26 @@ func (c *fileCache) parse(tool Tool, dir string) ([]Migration, error) {
 	return migrations, nil
 }
 
+// skipDir reports directories no tool keeps migrations in, which may be
+// large (a Django project root holds its virtualenv and node_modules).
+func skipDir(name string) bool {
+	switch name {
+	case "node_modules", "__pycache__", "site-packages", "venv":
+		return true
+	}
+	return strings.HasPrefix(name, ".") && name != "."
+}
+
 // fingerprint hashes the name, size and modification time of every file
-// below the root.
+// below the root, outside skipDir directories.
 func fingerprint(fsys fs.FS) ([sha256.Size]byte, error) {
 	h := sha256.New()
 	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if d.IsDir() && skipDir(d.Name()) {
+			return fs.SkipDir
 		}
 		info, err := d.Info()
 		if err != nil {
