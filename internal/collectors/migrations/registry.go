@@ -4,20 +4,20 @@ package migrations
 // tool is one file and one line here.
 var Tools = []Tool{
 	golangMigrate{},
-	// goose
-	// dbmate
-	// rails
-	// tern
-	// sql-migrate
-	// atlas
-	// flyway
-	// liquibase
-	// prisma
-	// alembic
-	// django
-	// knex
-	// node-pg-migrate
-	// sqitch
+	goose{},
+	dbmate{},
+	rails{},
+	tern{},
+	sqlMigrate{},
+	atlas{},
+	flyway{},
+	liquibase{},
+	prisma{},
+	alembic{},
+	django{},
+	knex{},
+	nodePgMigrate{},
+	sqitch{},
 }
 
 // Lookup returns the tool named name.
