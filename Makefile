@@ -13,7 +13,7 @@ LDFLAGS := -X $(PKG).Version=$(VERSION) \
 # Flags for the exporter under `make run`, e.g. make run ARGS='--log.level=debug'.
 ARGS ?=
 
-.PHONY: all build run test tools vet fmt-check tidy-check clean
+.PHONY: all build run test tools bench vet fmt-check tidy-check clean
 
 all: build
 
@@ -37,6 +37,10 @@ test: vet fmt-check tidy-check
 # for Debian packages, the system.
 tools:
 	bash .ci/install-tools
+
+# Benchmarks: measurements side by side with their baseline, never pass/fail.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
 
 vet:
 	$(GO) vet ./...

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -64,32 +65,34 @@ func TestFileCache_ParsesOnlyWhenTheDirectoryChanges(t *testing.T) {
 }
 
 // BenchmarkFileCache compares a run on an unchanged directory of 2,000
-// migrations (listed, not read) with a cold parse of the same directory.
+// Flyway migrations (listed, not read) with a cold parse of the same
+// directory (every file read and checksummed).
 //
 //	go test -run '^$' -bench FileCache -benchmem ./internal/collectors/migrations/
 func BenchmarkFileCache(b *testing.B) {
 	dir := b.TempDir()
 	for i := 1; i <= 2000; i++ {
-		name := filepath.Join(dir, fmt.Sprintf("%06d_migration_%d.up.sql", i, i))
-		if err := os.WriteFile(name, []byte("CREATE TABLE t (id int);\n"), 0o644); err != nil {
+		name := filepath.Join(dir, fmt.Sprintf("V%d__migration_%d.sql", i, i))
+		sql := fmt.Sprintf("CREATE TABLE t%d (\n  id bigserial PRIMARY KEY,\n  name text NOT NULL\n);\n", i)
+		if err := os.WriteFile(name, []byte(strings.Repeat(sql, 20)), 0o644); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.Run("cold", func(b *testing.B) {
 		for b.Loop() {
 			var cache fileCache
-			if _, err := cache.parse(golangMigrate{}, dir); err != nil {
+			if _, err := cache.parse(flyway{}, dir); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("unchanged", func(b *testing.B) {
 		var cache fileCache
-		if _, err := cache.parse(golangMigrate{}, dir); err != nil {
+		if _, err := cache.parse(flyway{}, dir); err != nil {
 			b.Fatal(err)
 		}
 		for b.Loop() {
-			if _, err := cache.parse(golangMigrate{}, dir); err != nil {
+			if _, err := cache.parse(flyway{}, dir); err != nil {
 				b.Fatal(err)
 			}
 		}
