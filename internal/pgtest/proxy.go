@@ -34,6 +34,7 @@ type Proxy struct {
 	mode   proxyMode
 	closed bool
 	ln     net.Listener
+	lnDone chan struct{} // closed when ln's accept loop has returned
 	conns  map[net.Conn]struct{}
 	wg     sync.WaitGroup
 }
@@ -54,10 +55,9 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatalf("pgtest: NewProxy: %v", err)
 	}
-	p := &Proxy{target: target, addr: ln.Addr().String(), ln: ln, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{target: target, addr: ln.Addr().String(), conns: map[net.Conn]struct{}{}}
 	p.cond = sync.NewCond(&p.mu)
-	p.wg.Add(1)
-	go p.acceptLoop(ln)
+	p.startAcceptingLocked(ln)
 	t.Cleanup(p.close)
 	return p
 }
@@ -81,12 +81,19 @@ func (p *Proxy) Connections() int64 { return p.count.Load() }
 // resets all open connections.
 func (p *Proxy) Refuse() {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.mode = refusing
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
+	ln, done := p.ln, p.lnDone
+	p.ln = nil
+	p.mu.Unlock()
+	if ln != nil {
+		// The socket is released only once the accept loop has returned;
+		// until then the kernel may still complete connects (and reset
+		// them later), so wait for it.
+		ln.Close()
+		<-done
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.resetAllLocked()
 	p.cond.Broadcast()
 }
@@ -125,9 +132,7 @@ func (p *Proxy) listenLocked() {
 	for i := 0; i < 50; i++ {
 		var ln net.Listener
 		if ln, err = net.Listen("tcp", p.addr); err == nil {
-			p.ln = ln
-			p.wg.Add(1)
-			go p.acceptLoop(ln)
+			p.startAcceptingLocked(ln)
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -179,8 +184,16 @@ func (p *Proxy) untrack(c net.Conn) {
 	c.Close()
 }
 
-func (p *Proxy) acceptLoop(ln net.Listener) {
+// startAcceptingLocked makes ln the listener and starts its accept loop.
+func (p *Proxy) startAcceptingLocked(ln net.Listener) {
+	p.ln, p.lnDone = ln, make(chan struct{})
+	p.wg.Add(1)
+	go p.acceptLoop(ln, p.lnDone)
+}
+
+func (p *Proxy) acceptLoop(ln net.Listener, done chan struct{}) {
 	defer p.wg.Done()
+	defer close(done)
 	for {
 		c, err := ln.Accept()
 		if err != nil {
