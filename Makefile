@@ -13,7 +13,7 @@ LDFLAGS := -X $(PKG).Version=$(VERSION) \
 # Flags for the exporter under `make run`, e.g. make run ARGS='--log.level=debug'.
 ARGS ?=
 
-.PHONY: all build run test tools bench vet fmt-check tidy-check clean
+.PHONY: all build run test tools bench manifests vet fmt-check tidy-check clean
 
 all: build
 
@@ -37,6 +37,11 @@ test: vet fmt-check tidy-check
 # for Debian packages, the system.
 tools:
 	bash .ci/install-tools
+
+# deploy/kubernetes/prometheusrule.yaml and servicemonitor.yaml from alerts/;
+# a test fails while they are out of date.
+manifests:
+	$(GO) run ./internal/monitoring/cmd/manifests
 
 # Benchmarks: measurements side by side with their baseline, never pass/fail.
 bench:

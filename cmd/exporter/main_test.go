@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
+	"github.com/dbhealth/dbhealth-exporter/internal/testtools"
 )
 
 // binary is the exporter built once for the end-to-end tests, which run it
@@ -24,20 +24,14 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "dbhealth-exporter-bin-")
-	if err != nil {
+	var remove func()
+	var err error
+	if binary, remove, err = testtools.BuildExporter(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "dbhealth-exporter")
-	build := exec.Command("go", "build", "-race", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the exporter:", err)
-		os.Exit(1)
-	}
 	code := pgtest.Main(m)
-	os.RemoveAll(dir)
+	remove()
 	os.Exit(code)
 }
 
