@@ -23,6 +23,7 @@ import (
 type config struct {
 	listenAddresses []string
 	webConfigFile   string
+	probesAuth      bool
 	telemetryPath   string
 	shutdownDelay   time.Duration
 	maxRequests     int
@@ -85,6 +86,8 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 		Default(":9720").StringsVar(&cfg.listenAddresses)
 	app.Flag("web.config.file", "exporter-toolkit web configuration file enabling TLS and basic auth (auth covers /metrics and /, never the probes).").
 		Default("").StringVar(&cfg.webConfigFile)
+	app.Flag("web.probes-require-auth", "Put the probe endpoints behind --web.config.file's basic auth too (the kubelet then needs credentials).").
+		BoolVar(&cfg.probesAuth)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&cfg.telemetryPath)
 	shutdownDelay := durationFlag(app, "web.shutdown-delay", "After SIGTERM, how long to keep serving with readiness failing so load balancers drain.", "5s")
 	maxRequests := intFlag(app, "web.max-requests", "Maximum concurrent /metrics scrapes; 0 means no limit.", "40")
@@ -163,6 +166,8 @@ func (c config) validate() error {
 		return fmt.Errorf("--web.telemetry-path: %q must be a path below /", c.telemetryPath)
 	case probes.IsProbePath(c.telemetryPath):
 		return fmt.Errorf("--web.telemetry-path: %q is a probe path", c.telemetryPath)
+	case c.probesAuth && c.webConfigFile == "":
+		return errors.New("--web.probes-require-auth needs --web.config.file")
 	case c.shutdownDelay < 0:
 		return errors.New("--web.shutdown-delay: must not be negative")
 	case c.maxRequests < 0:

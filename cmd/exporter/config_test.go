@@ -46,6 +46,7 @@ func TestRun_BadConfiguration_ExitsTwoWithOneLineNamingTheProblem(t *testing.T) 
 		{[]string{"--db.dsn-file=" + emptyFile}, nil, "--db.dsn-file"},
 		{[]string{"--db.dsn-file=" + filepath.Join(dir, "nope")}, nil, "--db.dsn-file"},
 		{[]string{"--target.name= "}, nil, "--target.name"},
+		{[]string{"--web.probes-require-auth"}, nil, "--web.probes-require-auth"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -122,7 +122,11 @@ func prepare(cfg config, env environment) (*exporter, error) {
 	})))
 	mux.Handle("/", probes.NewHandler(engine, probes.Options{MetricsPath: cfg.telemetryPath, Version: version.Version}))
 
-	ws, err := web.New(web.Options{ConfigFile: cfg.webConfigFile, Public: probes.IsProbePath, Logger: logger}, mux)
+	public := probes.IsProbePath
+	if cfg.probesAuth {
+		public = nil
+	}
+	ws, err := web.New(web.Options{ConfigFile: cfg.webConfigFile, Public: public, Logger: logger}, mux)
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("--web.config.file: %w", err)

@@ -190,6 +190,18 @@ func TestExporter_ProbesNeedNoAuthWhileMetricsDo(t *testing.T) {
 	if code, _ := p.tryGet("/metrics", wrong); code != http.StatusUnauthorized {
 		t.Errorf("/metrics with a wrong password: %d", code)
 	}
+
+	// --web.probes-require-auth puts the probes behind the same users.
+	locked := startExporter(t, []string{"DATABASE_URL=" + cluster.DSN("postgres")}, fastChecks, "--check.timeout=200ms",
+		"--web.config.file="+webConfig, "--web.probes-require-auth")
+	for _, path := range []string{"/livez", "/readyz", "/readyz/database"} {
+		if code, _ := locked.tryGet(path, nil); code != http.StatusUnauthorized {
+			t.Errorf("%s without credentials under --web.probes-require-auth: %d, want 401", path, code)
+		}
+		if code, _ := locked.tryGet(path, auth); code == http.StatusUnauthorized {
+			t.Errorf("%s with credentials under --web.probes-require-auth: %d", path, code)
+		}
+	}
 }
 
 func TestExporter_ProbeBurst_AddsNoDatabaseWork(t *testing.T) {

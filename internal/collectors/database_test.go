@@ -181,3 +181,25 @@ func waitForLog(t *testing.T, c *pgtest.Cluster, line string) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestDatabase_VerifyFullTLS_AgainstAClusterWithItsOwnCA(t *testing.T) {
+	c := pgtest.New(t, pgtest.WithSSL())
+	dsn := func(host, ca string) string {
+		return "postgres://postgres@" + host + ":" + itoa(c.Port()) + "/postgres?sslmode=verify-full&sslrootcert=" + ca
+	}
+	if res, _ := runCheck(newCheck(t, dsn("localhost", c.CACertFile()), DatabaseOptions{})); !res.OK() {
+		t.Fatalf("verify-full with the right CA and name: %v", res.Err)
+	}
+	other := t.TempDir() + "/other-ca.crt"
+	if err := pgtest.NewCAFile(other); err != nil {
+		t.Fatal(err)
+	}
+	for name, d := range map[string]string{
+		"unknown CA":    dsn("localhost", other),
+		"name mismatch": dsn("127.0.0.1", c.CACertFile()),
+	} {
+		if res, _ := runCheck(newCheck(t, d, DatabaseOptions{})); res.OK() || res.Reason != ReasonTLS {
+			t.Errorf("%s: reason %q (%v), want tls", name, res.Reason, res.Err)
+		}
+	}
+}

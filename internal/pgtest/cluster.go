@@ -193,6 +193,12 @@ func startCluster(opts []Option) (*Cluster, error) {
 		c.destroy()
 		return nil, err
 	}
+	if o.ssl {
+		if err := c.writeSSL(); err != nil {
+			c.destroy()
+			return nil, fmt.Errorf("writing TLS certificates: %w", err)
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		c.port, err = pickPort()
 		if err == nil {

@@ -13,6 +13,7 @@ type options struct {
 	settings   []setting
 	standby    bool
 	hotStandby bool
+	ssl        bool
 }
 
 type setting struct{ name, value string }
@@ -86,6 +87,9 @@ func (o *options) conf(port int, sockDir string) string {
 		} else {
 			fmt.Fprintf(&b, "hot_standby = off\n")
 		}
+	}
+	if o.ssl {
+		fmt.Fprintf(&b, "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n")
 	}
 	for _, s := range o.settings {
 		fmt.Fprintf(&b, "%s = %s\n", s.name, confQuote(s.value))
