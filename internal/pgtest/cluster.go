@@ -189,7 +189,12 @@ func startCluster(opts []Option) (*Cluster, error) {
 		logFile: filepath.Join(base, "postgres.log"),
 	}
 	register(c)
-	if err := c.create(tmpl); err != nil {
+	if o.primary != nil {
+		err = c.basebackup(o.primary)
+	} else {
+		err = c.create(tmpl)
+	}
+	if err != nil {
 		c.destroy()
 		return nil, err
 	}

@@ -14,6 +14,7 @@ type options struct {
 	standby    bool
 	hotStandby bool
 	ssl        bool
+	primary    *Cluster // WithReplicaOf
 }
 
 type setting struct{ name, value string }
