@@ -17,7 +17,7 @@ func WithReplicaOf(primary *Cluster) Option {
 // basebackup fills the harness directory from a pg_basebackup of primary.
 func (c *Cluster) basebackup(primary *Cluster) error {
 	out, err := c.in.run(2*time.Minute, c.base, "pg_basebackup", "-D", c.dataDir,
-		"-h", primary.Host(), "-p", fmt.Sprint(primary.Port()), "-U", "postgres", "-X", "stream", "-R", "--no-sync")
+		"-h", primary.Host(), "-p", fmt.Sprint(primary.Port()), "-U", "postgres", "-X", "stream", "-R", "--no-sync", "--checkpoint=fast")
 	if err != nil {
 		return fmt.Errorf("pg_basebackup from %s: %v\n%s", primary.Addr(), err, out)
 	}
