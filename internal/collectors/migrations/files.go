@@ -65,7 +65,10 @@ func fingerprint(fsys fs.FS) ([sha256.Size]byte, error) {
 		if d.IsDir() && skipDir(d.Name()) {
 			return fs.SkipDir
 		}
-		info, err := d.Info()
+		// Stat follows symbolic links: a ConfigMap volume's files are links
+		// into a ..data directory that the kubelet swaps on every update,
+		// so the links themselves never change.
+		info, err := fs.Stat(fsys, path)
 		if err != nil {
 			return err
 		}

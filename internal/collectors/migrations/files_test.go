@@ -98,3 +98,58 @@ func BenchmarkFileCache(b *testing.B) {
 		}
 	})
 }
+
+// configMapVolume lays out files as the kubelet mounts a ConfigMap: the
+// data in a hidden ..<timestamp> directory, a ..data link to it, and one
+// link per file at the top.
+func configMapVolume(t *testing.T, dir, version string, files map[string]string) {
+	t.Helper()
+	data := filepath.Join(dir, "..2026_11_22_"+version)
+	if err := os.Mkdir(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, data, files)
+	tmp := filepath.Join(dir, "..data_tmp")
+	if err := os.Symlink(filepath.Base(data), tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil { // the atomic swap
+		t.Fatal(err)
+	}
+	for name := range files {
+		link := filepath.Join(dir, name)
+		if _, err := os.Lstat(link); err == nil {
+			continue
+		}
+		if err := os.Symlink(filepath.Join("..data", name), link); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestFileCache_ConfigMapVolume_SeenOnceAndUpdatesAreRead(t *testing.T) {
+	dir := t.TempDir()
+	configMapVolume(t, dir, "1", map[string]string{"V1__init.sql": "CREATE TABLE a (id int);", "V2__more.sql": "CREATE TABLE b (id int);"})
+	var cache fileCache
+	first, err := cache.parse(flyway{}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != 2 {
+		t.Fatalf("%d migrations, want 2 (the hidden copy must not count): %+v", len(first), first)
+	}
+	// The ConfigMap is updated: V2's content changes, the links stay.
+	configMapVolume(t, dir, "2", map[string]string{"V1__init.sql": "CREATE TABLE a (id int);", "V2__more.sql": "CREATE TABLE b (id bigint);"})
+	second, err := cache.parse(flyway{}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second[1].Checksum == first[1].Checksum {
+		t.Fatal("the updated ConfigMap was served from the cache")
+	}
+	for _, tool := range []Tool{flyway{}, liquibase{}, golangMigrate{}, prisma{}} {
+		if _, err := tool.ParseFiles(os.DirFS(dir)); err != nil {
+			t.Errorf("%s on a ConfigMap volume: %v", tool.Name(), err)
+		}
+	}
+}

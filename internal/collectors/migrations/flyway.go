@@ -63,8 +63,14 @@ func (flyway) ParseFiles(fsys fs.FS) ([]Migration, error) {
 	var out []Migration
 	seen := map[string]string{} // kind + key -> file, for duplicates
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil {
 			return err
+		}
+		if d.IsDir() {
+			if skipDir(d.Name()) { // e.g. a ConfigMap's hidden ..<timestamp> copy
+				return fs.SkipDir
+			}
+			return nil
 		}
 		m, ok := parseFlywayName(path.Base(p))
 		if !ok {

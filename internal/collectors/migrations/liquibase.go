@@ -64,6 +64,9 @@ func (liquibase) ParseFiles(fsys fs.FS) ([]Migration, error) {
 		if err != nil {
 			return err
 		}
+		if d.IsDir() && skipDir(d.Name()) { // e.g. a ConfigMap's hidden ..<timestamp> copy
+			return fs.SkipDir
+		}
 		if !d.IsDir() && strings.HasSuffix(strings.ToLower(p), ".sql") {
 			files = append(files, p)
 		}

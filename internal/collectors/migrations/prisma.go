@@ -52,7 +52,7 @@ func (prisma) ParseFiles(fsys fs.FS) ([]Migration, error) {
 	}
 	var out []Migration
 	for _, e := range entries {
-		if !e.IsDir() {
+		if !e.IsDir() || skipDir(e.Name()) {
 			continue
 		}
 		script, err := fs.ReadFile(fsys, path.Join(e.Name(), "migration.sql"))
