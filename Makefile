@@ -13,7 +13,7 @@ LDFLAGS := -X $(PKG).Version=$(VERSION) \
 # Flags for the exporter under `make run`, e.g. make run ARGS='--log.level=debug'.
 ARGS ?=
 
-.PHONY: all build run test tools bench manifests vet fmt-check tidy-check clean
+.PHONY: all build run test deploy-test tools bench manifests vet fmt-check tidy-check clean
 
 all: build
 
@@ -29,8 +29,14 @@ run: build
 # vet, formatting, module tidiness, then every test with the race detector,
 # against real PostgreSQL clusters started by internal/pgtest. The migration
 # compatibility tests need `make tools` first.
-test: vet fmt-check tidy-check
+test: vet fmt-check tidy-check deploy-test
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# The Kubernetes manifests and the Helm chart: deploy/ is a Go module of its
+# own (k8s.io/api stays out of the exporter's dependencies); needs helm from
+# `make tools`.
+deploy-test:
+	cd deploy && $(GO) vet ./... && $(GO) mod tidy -diff && $(GO) test -count=1 ./...
 
 # The real migration tools (golang-migrate, goose, dbmate, Knex, Liquibase,
 # Alembic, ...) that the compatibility tests run; installed into .tools/ and,
@@ -42,10 +48,16 @@ tools:
 # a test fails while they are out of date.
 manifests:
 	$(GO) run ./internal/monitoring/cmd/manifests
+	cp alerts/dbhealth.rules.yml deploy/helm/dbhealth-exporter/files/dbhealth.rules.yml
 
 # Benchmarks: measurements side by side with their baseline, never pass/fail.
-bench:
+# The Go benchmarks, then the exporter binary under wrk next to a bare
+# handler, alexliesenfeld/health's handler and SELECT 1 per request, with the
+# database cost, memory and outage detection (needs wrk; about 5 minutes;
+# e.g. BENCHFLAGS='-out /tmp/bench.md'). Results: docs/benchmarks.md.
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
+	$(GO) run ./internal/bench/cmd/exporterbench -exporter $(BIN) $(BENCHFLAGS)
 
 vet:
 	$(GO) vet ./...

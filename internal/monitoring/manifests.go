@@ -51,8 +51,9 @@ spec:
 }
 
 // ServiceMonitor scrapes every Service labelled app.kubernetes.io/name:
-// dbhealth-exporter on its PortName port. The job label is the Service's
-// name, which DBHealthExporterDown expects to start with "dbhealth".
+// dbhealth-exporter on its PortName port. The job label is that label's
+// value, "dbhealth-exporter", whatever the Service is called, which is what
+// DBHealthExporterDown (up{job=~"dbhealth.*"}) expects.
 func ServiceMonitor() []byte {
 	return []byte(generatedBy + `apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
@@ -62,6 +63,7 @@ metadata:
     app.kubernetes.io/name: ` + Name + `
     app.kubernetes.io/component: monitoring
 spec:
+  jobLabel: app.kubernetes.io/name
   selector:
     matchLabels:
       app.kubernetes.io/name: ` + Name + `
