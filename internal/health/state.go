@@ -36,7 +36,9 @@ func (s Streak) Next(ok bool) Streak {
 //
 //   - A check that has never succeeded is failing from its first failure:
 //     cold start is not a grace period for a broken database.
-//   - The first success after start is ok at once.
+//   - A check whose first run succeeds is ok at once (cold start does not
+//     wait for a streak); one that has failed since start is failing and,
+//     like any failing check, needs successThreshold successes.
 //   - An ok check turns failing after failureThreshold consecutive failures.
 //   - A failing check turns ok after successThreshold consecutive successes.
 func NextState(prev Status, streak Streak, failureThreshold, successThreshold int) Status {

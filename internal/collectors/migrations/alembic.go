@@ -42,6 +42,9 @@ func (alembic) ParseFiles(fsys fs.FS) ([]Migration, error) {
 		if e.IsDir() || !strings.HasSuffix(name, ".py") || strings.HasPrefix(name, ".#") || strings.HasPrefix(name, "__init__") {
 			continue
 		}
+		if name == ".py" {
+			return nil, &InvalidFileError{name, "a revision file needs a name (Alembic cannot import it)"}
+		}
 		src, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package migrations
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -75,7 +76,7 @@ func (atlas) ParseFiles(fsys fs.FS) ([]Migration, error) {
 	}
 	out := make([]Migration, 0, len(files))
 	for _, f := range files {
-		out = append(out, Migration{Version: atlasVersion(f.name), Name: strings.TrimSuffix(f.name, ".sql"), Checksum: sums.byName(f.name)})
+		out = append(out, Migration{Version: atlasVersion(f.name), Name: cmp.Or(strings.TrimSuffix(f.name, ".sql"), f.name), Checksum: sums.byName(f.name)})
 	}
 	return out, nil
 }
@@ -172,7 +173,7 @@ func parseAtlasSum(data []byte) (atlasSums, error) {
 		sums = append(sums, struct{ name, hash string }{strings.TrimSpace(name), hash})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, err
+		return nil, &InvalidFileError{atlasSumFile, err.Error()}
 	}
 	if sums.total() != total {
 		return nil, &InvalidFileError{atlasSumFile, "its first line does not sum its other lines (edited by hand?)"}

@@ -147,9 +147,17 @@ func parseLiquibaseSQL(file string, content []byte) ([]Migration, error) {
 }
 
 // lbStartChangeset reads a --changeset line.
+var lbChangesetPrefix = regexp.MustCompile(`(?i)^\s*--\s*changeset\s+`)
+
 func lbStartChangeset(file, logicalFile, line, author, id string) (*lbChangesetDraft, string) {
-	exact := regexp.MustCompile(`(?i)^\s*--[\s]*changeset\s+` + regexp.QuoteMeta(author+":"+id) + `.*$`)
-	if !exact.MatchString(line) {
+	// The line must spell author:id right after "--changeset" (compared
+	// without case, as Liquibase does). No pattern is built from the
+	// file's text: that text need not even be valid UTF-8.
+	rest, want := line, author+":"+id
+	if loc := lbChangesetPrefix.FindStringIndex(line); loc != nil {
+		rest = line[loc[1]:]
+	}
+	if len(rest) < len(want) || !strings.EqualFold(rest[:len(want)], want) {
 		return nil, "expected --changeset <author>:<id>, with no space after the colon"
 	}
 	id, author = lbStripQuotes(id), lbStripQuotes(author)

@@ -3,6 +3,7 @@ package migrations
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"io/fs"
 	"regexp"
@@ -56,7 +57,7 @@ func (sqlMigrate) ParseFiles(fsys fs.FS) ([]Migration, error) {
 		if msg := sqlMigrateCheckSections(content); msg != "" {
 			return nil, &InvalidFileError{name, msg}
 		}
-		out = append(out, Migration{Version: name, Name: strings.TrimSuffix(name, ".sql")})
+		out = append(out, Migration{Version: name, Name: cmp.Or(strings.TrimSuffix(name, ".sql"), name)})
 	}
 	slices.SortFunc(out, func(a, b Migration) int { return sqlMigrateCompare(a.Version, b.Version) })
 	return out, nil
@@ -136,7 +137,7 @@ func (sqlMigrate) Status(ctx context.Context, db Querier, loc Location, disk []M
 		if err := rows.Scan(&id); err != nil {
 			return Report{}, err
 		}
-		applied = append(applied, Row{Version: id, Name: strings.TrimSuffix(id, ".sql")})
+		applied = append(applied, Row{Version: id, Name: cmp.Or(strings.TrimSuffix(id, ".sql"), id)})
 	}
 	if err := rows.Err(); err != nil {
 		return Report{}, err
