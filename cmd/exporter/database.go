@@ -1,10 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
+	"unicode"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -13,9 +17,56 @@ import (
 // every host of a multi-host DSN) and, in case parsing
 // failed, from the raw connection string itself.
 func secrets(dsn string, cfg *pgxpool.Config, getenv func(string) string) []string {
-	out := []string{getenv("PGPASSWORD"), rawPassword(dsn)}
+	out := append([]string{getenv("PGPASSWORD")}, passwordCandidates(dsn)...)
 	if cfg != nil {
 		out = append(out, cfg.ConnConfig.Password)
+	}
+	return out
+}
+
+// minPiece is the shortest part of a candidate password masked on its own.
+const minPiece = 4
+
+// isSplit tells the characters at which a redaction of a string it cannot
+// parse may have cut a password: white space, '@', '/' and quotes.
+func isSplit(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(`@/'"`, r) }
+
+// passwordCandidates lists what may be the password of a connection string
+// that may not parse, where its end is ambiguous: an unescaped '@' or '/'
+// in URL userinfo (read up to the first and up to every later '@'), or a
+// quoted keyword value with escapes (as written and unescaped). Each
+// candidate's pieces (see isSplit) of at least minPiece characters are
+// candidates too, since an error may quote a string already partly masked
+// or cut there.
+// Masking too much of an error message is harmless; leaking part of a
+// password is not.
+func passwordCandidates(dsn string) []string {
+	var out []string
+	if p := rawPassword(dsn); p != "" {
+		out = append(out, p)
+	}
+	if _, rest, ok := strings.Cut(dsn, "://"); ok {
+		if colon := strings.IndexByte(rest, ':'); colon >= 0 {
+			for at := colon + 1; at < len(rest); at++ {
+				if rest[at] == '@' {
+					out = append(out, rest[colon+1:at])
+				}
+			}
+		}
+	}
+	if m := keywordPassword.FindStringSubmatch(dsn); m != nil {
+		raw := strings.Trim(m[1], "'")
+		out = append(out, raw, strings.NewReplacer(`\\`, `\`, `\'`, "'").Replace(raw))
+	}
+	for _, c := range out {
+		if unescaped, err := url.PathUnescape(c); err == nil {
+			out = append(out, unescaped)
+		}
+		for _, piece := range strings.FieldsFunc(c, isSplit) {
+			if len(piece) >= minPiece {
+				out = append(out, piece)
+			}
+		}
 	}
 	return out
 }
@@ -54,4 +105,23 @@ func rawPassword(dsn string) string {
 func describe(cfg *pgxpool.Config) string {
 	c := cfg.ConnConfig
 	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+}
+
+// parseErrorText says why a connection string does not parse without
+// quoting it: pgx's message quotes the string, with a redaction that is
+// necessarily best effort for a string it cannot parse.
+func parseErrorText(err error) string {
+	var pce *pgconn.ParseConfigError
+	if !errors.As(err, &pce) {
+		return err.Error()
+	}
+	text, why := pce.Error(), ""
+	if inner := errors.Unwrap(pce); inner != nil {
+		why = " (" + inner.Error() + ")"
+		text = strings.TrimSuffix(text, why)
+	}
+	if i := strings.LastIndex(text, "`: "); i >= 0 {
+		return "cannot parse the connection string: " + text[i+3:] + why
+	}
+	return "cannot parse the connection string" + why
 }

@@ -67,7 +67,7 @@ func prepare(cfg config, env environment) (*exporter, error) {
 	poolCfg, err := collectors.PoolConfig(cfg.dsn)
 	r := redact.New(secrets(cfg.dsn, poolCfg, env.getenv)...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s", cfg.dsnSource, r.String(err.Error()))
+		return nil, fmt.Errorf("%s: %s", cfg.dsnSource, r.String(parseErrorText(err)))
 	}
 	cfg.log.Writer = env.stderr
 	logger := slog.New(r.Handler(telemetry.LogHandler(promslog.New(cfg.log).Handler())))

@@ -228,9 +228,10 @@ func TestExporter_ProbeBurst_AddsNoDatabaseWork(t *testing.T) {
 	conns := proxy.Connections() - connsBefore
 	runs := after.Generation - before.Generation
 	t.Logf("2000 probes: %d database connections, %d check runs", conns, runs)
-	// Each check run opens one connection; probes open none. (+1: a run
-	// may have connected before its generation was published.)
-	if uint64(conns) > runs+1 {
+	// Each check run opens one connection, plus one for pgx's cancel
+	// request when a run times out on a loaded machine; probes open none.
+	// (+1: a run may have connected before its generation was published.)
+	if uint64(conns) > 2*runs+1 {
 		t.Fatalf("2000 probes opened %d connections for %d check runs", conns, runs)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/dbhealth/dbhealth-exporter/internal/redact"
 )
 
 func main() {
@@ -37,9 +39,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case errors.As(err, &exit):
 		return exit.code
 	case err != nil:
-		// Configuration errors name the flag; the DSN never reaches them
-		// unredacted (see prepare).
-		fmt.Fprintf(stderr, "dbhealth-exporter: error: %s\n", oneLine(err.Error()))
+		// Configuration errors name the flag. A flag parser may quote an
+		// argument, and a misplaced argument may be a DSN: mask whatever
+		// looks like a password in any of them.
+		var secrets []string
+		for _, arg := range args {
+			secrets = append(secrets, passwordCandidates(arg)...)
+		}
+		fmt.Fprintf(stderr, "dbhealth-exporter: error: %s\n", oneLine(redact.New(secrets...).String(err.Error())))
 		return exitUsage
 	}
 	ex, err := prepare(cfg, environment{getenv: getenv, stderr: stderr})

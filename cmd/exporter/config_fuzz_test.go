@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/dbhealth/dbhealth-exporter/internal/collectors"
+	"github.com/dbhealth/dbhealth-exporter/internal/redact"
+)
+
+// fuzzCanary is the password the fuzz targets put in connection strings;
+// no error text may show it.
+const fuzzCanary = "Fz9-Canary!pw"
+
+// fuzzArgs splits a fuzzed string into arguments at NUL (which no real
+// argument holds). ok is false for arguments that would make kingpin or
+// the configuration read arbitrary files: "@file" expansion, and paths
+// into /dev, /proc and /sys (/dev/zero never ends).
+func fuzzArgs(s string) (args []string, ok bool) {
+	if s == "" {
+		return nil, true
+	}
+	args = strings.Split(s, "\x00")
+	for _, a := range args {
+		if strings.HasPrefix(a, "@") || strings.Contains(a, "/dev") || strings.Contains(a, "/proc") || strings.Contains(a, "/sys") {
+			return nil, false
+		}
+	}
+	return args, true
+}
+
+// withDSN puts the canary DSN into args at pos, as --db.dsn=<dsn> (how 0),
+// as --db.dsn <dsn> (how 1), or into DATABASE_URL (how 2). positional
+// reports that it landed after a "--", where it is no --db.dsn value.
+func withDSN(args []string, pos, how uint8) (out []string, env map[string]string, positional bool) {
+	dsn := "postgres://app:" + fuzzCanary + "@db:5432/app"
+	if how%3 == 2 {
+		return args, map[string]string{"DATABASE_URL": dsn}, false
+	}
+	i := int(pos) % (len(args) + 1)
+	insert := []string{"--db.dsn=" + dsn}
+	if how%3 == 1 {
+		insert = []string{"--db.dsn", dsn}
+	}
+	out = append(append(append([]string{}, args[:i]...), insert...), args[i:]...)
+	for _, a := range args[:i] {
+		positional = positional || a == "--"
+	}
+	return out, nil, positional
+}
+
+// FuzzParseConfig parses fuzzed argument lists (NUL-separated) holding a
+// DSN with a canary password, given as --db.dsn=..., --db.dsn ... or
+// DATABASE_URL. Properties:
+//
+//   - parseConfig never panics (kingpin's --help and --version come back
+//     as errExit with code 0, after printing);
+//   - its error never holds the password;
+//   - a configuration it accepts is valid: positive interval, a shorter
+//     positive timeout, thresholds of at least 1, host:port addresses, a
+//     metrics path below / that is no probe path, a named target;
+//   - run, given the same arguments and an invalid --check.timeout=0s (so
+//     it always stops before listening: kingpin never takes a --flag for a
+//     value, and a repeated flag is an error), exits 0 (help, version) or
+//     2 with exactly one line on stderr, "dbhealth-exporter: error: ...",
+//     and the password appears neither on stdout nor on stderr.
+//
+// (A DSN placed after "--" is a positional argument, not a --db.dsn value;
+// kingpin's "unexpected <argument>" error then quotes it. That case is
+// skipped for the password property.)
+func FuzzParseConfig(f *testing.F) {
+	seeds := []string{
+		"",
+		"--check.interval=10s",
+		"--check.interval=10s\x00--check.timeout=2s",
+		"--web.listen-address=:9720\x00--web.listen-address=127.0.0.1:0",
+		"--web.listen-address=9720",
+		"--web.listen-address",
+		"--web.telemetry-path=/readyz",
+		"--web.telemetry-path=metrics",
+		"--web.shutdown-delay=-5s",
+		"--web.max-requests=-1",
+		"--web.probes-require-auth",
+		"--check.interval=banana",
+		"--check.timeout=10s",
+		"--check.failure-threshold=0\x00--check.success-threshold=x",
+		"--log.level=loud",
+		"--log.format=json\x00--log.level=debug",
+		"--target.name= ",
+		"--migrations.tool=flyway",
+		"--migrations.tool=nope",
+		"--migrations.table=t",
+		"--migrations.dir=.\x00--migrations.expected-version=3",
+		"--migrations.dir=nope",
+		"--db.expect-primary",
+		"--no-db.expect-primary",
+		"--db.dsn=postgres://other/db",
+		"--db.dsn-file=nope",
+		"--no-such-flag=1",
+		"-x",
+		"-h",
+		"--help",
+		"--version",
+		"--",
+		"--\x00positional",
+		"stray",
+		"--check.interval=1s\x00--check.interval=2s",
+		"--check.interval=10s\n--check.timeout=2s",
+	}
+	for i, s := range seeds {
+		f.Add(s, uint8(i), uint8(i))
+	}
+	f.Fuzz(func(t *testing.T, argString string, pos, how uint8) {
+		fuzzed, ok := fuzzArgs(argString)
+		if !ok {
+			return
+		}
+		args, env, positional := withDSN(fuzzed, pos, how)
+		getenv := func(k string) string { return env[k] }
+
+		var stdout bytes.Buffer
+		cfg, err := parseConfig(args, getenv, &stdout)
+		var exit errExit
+		switch {
+		case errors.As(err, &exit):
+			if exit.code != 0 || stdout.Len() == 0 {
+				t.Fatalf("%q: errExit %d after printing %q", args, exit.code, stdout.String())
+			}
+		case err != nil:
+			if !positional && strings.Contains(err.Error(), fuzzCanary) {
+				t.Fatalf("%q: error holds the password: %v", args, err)
+			}
+		default:
+			switch {
+			case cfg.interval <= 0 || cfg.timeout <= 0 || cfg.timeout >= cfg.interval,
+				cfg.failureThreshold < 1 || cfg.successThreshold < 1,
+				cfg.maxRequests < 0 || cfg.shutdownDelay < 0,
+				!strings.HasPrefix(cfg.telemetryPath, "/") || cfg.telemetryPath == "/",
+				strings.TrimSpace(cfg.target) == "":
+				t.Fatalf("%q: accepted an invalid configuration %+v", args, cfg)
+			}
+			if cfg.dsn == "" && env == nil {
+				t.Fatalf("%q: the DSN was lost", args)
+			}
+		}
+
+		var out, stderr bytes.Buffer
+		code := run(context.Background(), append(args, "--check.timeout=0s"), getenv, &out, &stderr)
+		switch code {
+		case exitOK:
+			if stderr.Len() != 0 || out.Len() == 0 {
+				t.Fatalf("%q: exit 0 with stdout %q, stderr %q", args, out.String(), stderr.String())
+			}
+		case exitUsage:
+			line := stderr.String()
+			if !strings.HasPrefix(line, "dbhealth-exporter: error: ") || strings.Count(line, "\n") != 1 || !strings.HasSuffix(line, "\n") {
+				t.Fatalf("%q: want one error line, got %q", args, line)
+			}
+		default:
+			t.Fatalf("%q: exit %d; stderr %q", args, code, stderr.String())
+		}
+		if !positional && strings.Contains(out.String()+stderr.String(), fuzzCanary) {
+			t.Fatalf("%q: the password leaked: stdout %q, stderr %q", args, out.String(), stderr.String())
+		}
+	})
+}
+
+// libpqQuote quotes a keyword/value connection string value as libpq reads
+// it: in single quotes, with \ and ' escaped by a backslash.
+func libpqQuote(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// dsnForms spell a connection string holding password, by form; each
+// then gets a tail that may break it so that parsing fails after the
+// password.
+var dsnForms = []struct {
+	name  string
+	dsn   func(password, tail string) string
+	tails []string
+}{
+	{"URL userinfo, escaped", func(p, tail string) string {
+		return "postgres://" + url.UserPassword("app", p).String() + "@db" + tail
+	}, []string{":5432/app", ":notaport/app", ":99999/app", "/app?sslmode=bogus", "/app?connect_timeout=abc", "/app?pool_max_conns=x", "/app?target_session_attrs=nope", ":5432,[::1/app"}},
+	{"URL userinfo, unescaped", func(p, tail string) string {
+		return "postgres://app:" + p + "@db" + tail
+	}, []string{":5432/app", ":notaport/app", "/app?sslmode=bogus", "/app?pool_max_conns=x"}},
+	{"URL query", func(p, tail string) string {
+		// libpq and pgx read '+' in a URI as '+', not as a space.
+		return "postgres://app@db/app?password=" + strings.ReplaceAll(url.QueryEscape(p), "+", "%20") + tail
+	}, []string{"", "&port=notaport", "&sslmode=bogus", "&connect_timeout=abc", "&pool_max_conns=x", "&%zz"}},
+	{"keyword/value, quoted", func(p, tail string) string {
+		return "host=db user=app password=" + libpqQuote(p) + " " + tail
+	}, []string{"", "port=notaport", "sslmode=bogus", "connect_timeout=abc", "pool_max_conns=x", "bogus", "dbname='unterminated"}},
+	{"keyword/value, bare", func(p, tail string) string {
+		return "host=db user=app password=" + p + " " + tail
+	}, []string{"", "port=notaport", "sslmode=bogus", "pool_max_conns=x", "bogus"}},
+}
+
+// unspellable reports whether s cannot appear in a text by a mask (a run of
+// x, pgx's or the Redactor's) meeting its neighbours: it neither starts nor
+// ends with 'x' and holds no run of five. ("p:xx" could: "app:xxxxx".)
+func unspellable(s string) bool {
+	return s != "" && s[0] != 'x' && s[len(s)-1] != 'x' && !strings.Contains(s, "xxxxx")
+}
+
+// FuzzDSNRedaction builds connection strings around a fuzzed password in
+// each form users write them (URL userinfo escaped or not, URL query,
+// keyword/value quoted per libpq or bare) with a tail that may break
+// parsing, and checks what prepare relies on:
+//
+//   - when pgx parses the string, it finds the password, and rawPassword
+//     finds it too (as written, escapes included) for the escaped URL and
+//     quoted keyword forms;
+//   - when pgx fails, its error text, redacted by the Redactor built from
+//     secrets() as prepare builds it, holds neither the password (when at
+//     least 4 characters and not spellable by a mask, see unspellable) nor
+//     the canary fragments around it (a partial leak);
+//   - and run with that DSN (in DATABASE_URL or --db.dsn) exits 2 with one
+//     line on stderr that holds neither.
+func FuzzDSNRedaction(f *testing.F) {
+	for _, p := range []string{"s3cret", "c4n4ry/p@ss word", "it's \\ tricky", "a b", "p@ss", "p:w", "%41%zz", "пароль", "ab'cd", "abc\\", "=", "?&#"} {
+		for form := range dsnForms {
+			f.Add(p, uint8(form), uint8(1), false)
+		}
+	}
+	f.Add("s3cret", uint8(0), uint8(0), true)
+	f.Fuzz(func(t *testing.T, fuzzed string, formByte, tailByte uint8, wrap bool) {
+		form := dsnForms[int(formByte)%len(dsnForms)]
+		password := fuzzed
+		if wrap { // canary fragments on both sides reveal a partial leak
+			password = "Fz9Q" + fuzzed + "Wv3J"
+		}
+		if strings.ContainsRune(password, 0) {
+			return // no connection string can hold a NUL
+		}
+		if form.name == "keyword/value, bare" && (password == "" || strings.ContainsAny(password, " \t\n\r\v\f'\\")) {
+			return // not a bare value: libpq would read another password
+		}
+		dsn := form.dsn(password, form.tails[int(tailByte)%len(form.tails)])
+		getenv := func(string) string { return "" }
+
+		cfg, err := collectors.PoolConfig(dsn)
+		if err == nil {
+			if cfg.ConnConfig.Password != password && form.name != "URL userinfo, unescaped" {
+				t.Fatalf("%s %q: pgx reads password %q, want %q", form.name, dsn, cfg.ConnConfig.Password, password)
+			}
+			// rawPassword returns the password as the string spells it,
+			// which is what an error quoting the string shows.
+			raw := rawPassword(dsn)
+			switch form.name {
+			case "URL userinfo, escaped":
+				if password != "" && raw != password {
+					t.Fatalf("%s %q: rawPassword = %q, want %q", form.name, dsn, raw, password)
+				}
+			case "keyword/value, quoted":
+				if quoted := libpqQuote(password); raw != password && raw != quoted[1:len(quoted)-1] {
+					t.Fatalf("%s %q: rawPassword = %q, want %q", form.name, dsn, raw, password)
+				}
+			}
+			return // run would start serving: not called
+		}
+		r := redact.New(secrets(dsn, cfg, getenv)...)
+		text := r.String(err.Error())
+		leaks := func(out string) string {
+			for _, s := range []string{password, "Fz9Q", "Wv3J"} {
+				if (s == password || wrap) && len(s) >= 4 && unspellable(s) && strings.Contains(out, s) {
+					return s
+				}
+			}
+			return ""
+		}
+		if s := leaks(text); s != "" {
+			t.Fatalf("%s %q: the redacted pgx error %q holds %q (rawPassword found %q)", form.name, dsn, text, s, rawPassword(dsn))
+		}
+
+		var stdout, stderr bytes.Buffer
+		args, env := []string{"--web.listen-address=127.0.0.1:0"}, getenv
+		if tailByte&0x80 != 0 {
+			args = append(args, "--db.dsn="+dsn)
+		} else {
+			env = func(k string) string {
+				if k == "DATABASE_URL" {
+					return dsn
+				}
+				return ""
+			}
+		}
+		code := run(context.Background(), args, env, &stdout, &stderr)
+		line := stderr.String()
+		if code != exitUsage || !strings.HasPrefix(line, "dbhealth-exporter: error: ") || strings.Count(line, "\n") != 1 {
+			t.Fatalf("%s %q: exit %d, stderr %q", form.name, dsn, code, line)
+		}
+		if s := leaks(stdout.String() + line); s != "" {
+			t.Fatalf("%s %q: run's output %q holds %q", form.name, dsn, stdout.String()+line, s)
+		}
+	})
+}
