@@ -13,7 +13,7 @@ LDFLAGS := -X $(PKG).Version=$(VERSION) \
 # Flags for the exporter under `make run`, e.g. make run ARGS='--log.level=debug'.
 ARGS ?=
 
-.PHONY: all build run test deploy-test tools bench manifests vet fmt-check tidy-check clean
+.PHONY: all build run test deploy-test tools bench fuzz manifests vet fmt-check tidy-check clean
 
 all: build
 
@@ -58,6 +58,22 @@ manifests:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
 	$(GO) run ./internal/bench/cmd/exporterbench -exporter $(BIN) $(BENCHFLAGS)
+
+# Fuzzing: every Fuzz target of every package, FUZZTIME each, one after the
+# other (go test fuzzes one target per run), e.g. make fuzz FUZZTIME=5m.
+# Failing inputs are saved under the package's testdata/fuzz/<target>/, where
+# plain `go test` (make test) replays them from then on.
+FUZZTIME ?= 30s
+
+fuzz:
+	@failed=; \
+	for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		for target in $$($(GO) test -list '^Fuzz' $$dir | grep '^Fuzz'); do \
+			echo "== $$dir $$target ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$dir || failed="$$failed $$dir:$$target"; \
+		done; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzzing failed:$$failed"; exit 1; fi
 
 vet:
 	$(GO) vet ./...
