@@ -116,11 +116,14 @@ func prepare(cfg config, env environment) (*exporter, error) {
 	)
 	mux := http.NewServeMux()
 	mux.Handle(cfg.telemetryPath, promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		EnableOpenMetrics:   true,
+		EnableOpenMetrics: true,
+		// One target's exposition is small (about 16 KB); gzip would cost a
+		// third of each scrape's CPU (docs/benchmarks.md).
+		DisableCompression:  true,
 		MaxRequestsInFlight: cfg.maxRequests,
 		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
 	})))
-	mux.Handle("/", probes.NewHandler(engine, probes.Options{MetricsPath: cfg.telemetryPath, Version: version.Version}))
+	probes.Register(mux, engine, probes.Options{MetricsPath: cfg.telemetryPath, Version: version.Version})
 
 	public := probes.IsProbePath
 	if cfg.probesAuth {

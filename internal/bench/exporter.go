@@ -92,11 +92,14 @@ func StartExporter(dsn string, sched Schedule) (*Exporter, error) {
 	)
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		EnableOpenMetrics:   true,
+		EnableOpenMetrics: true,
+		// One target's exposition is small (about 16 KB); gzip would cost a
+		// third of each scrape's CPU (docs/benchmarks.md).
+		DisableCompression:  true,
 		MaxRequestsInFlight: MaxScrapes,
 		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
 	})))
-	mux.Handle("/", probes.NewHandler(engine, probes.Options{MetricsPath: "/metrics"}))
+	probes.Register(mux, engine, probes.Options{MetricsPath: "/metrics"})
 	ws, err := web.New(web.Options{Public: probes.IsProbePath, Logger: logger}, mux)
 	if err != nil {
 		pool.Close()

@@ -5,9 +5,15 @@ package pgtest
 // same watchdog that guards test clusters stops it.
 func Start(opts ...Option) (*Cluster, error) { return startCluster(opts) }
 
-// Close stops the cluster (immediate mode) and removes its directory.
+// Close stops the cluster (immediate mode) and removes its directory; the
+// watchdog stops with the process's last cluster.
 func (c *Cluster) Close() error {
 	err := c.destroy()
-	stopWatchdog()
+	regMu.Lock()
+	last := len(clusters) == 0
+	regMu.Unlock()
+	if last {
+		stopWatchdog()
+	}
 	return err
 }

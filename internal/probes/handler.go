@@ -44,10 +44,17 @@ func IsProbePath(path string) bool {
 
 // NewHandler returns a handler serving every probe path and the landing page.
 func NewHandler(src Source, opts Options) http.Handler {
+	mux := http.NewServeMux()
+	Register(mux, src, opts)
+	return mux
+}
+
+// Register adds every probe path and the landing page (at "/", exactly) to
+// mux, so that a probe is routed once.
+func Register(mux *http.ServeMux, src Source, opts Options) {
 	if opts.MetricsPath == "" {
 		opts.MetricsPath = "/metrics"
 	}
-	mux := http.NewServeMux()
 	live := getOnly(liveness{src})
 	for _, p := range livenessPaths {
 		mux.Handle(p, live)
@@ -58,7 +65,6 @@ func NewHandler(src Source, opts Options) http.Handler {
 	}
 	mux.Handle("/readyz/{check}", ready)
 	mux.Handle("/{$}", getOnly(newLanding(src, opts)))
-	return mux
 }
 
 // getOnly answers 405 to anything but GET and HEAD.
@@ -83,12 +89,29 @@ func wantsText(r *http.Request) bool {
 	return strings.Contains(accept, "text/plain") && !strings.Contains(accept, "application/json")
 }
 
+// Header values, shared by every response: assigning a header a slice
+// allocates nothing, and net/http only ever replaces or appends to (never
+// writes into) a header's value slice.
+var (
+	headerJSON    = []string{contentJSON}
+	headerText    = []string{contentText}
+	headerNoStore = []string{"no-store"}
+	headerNoSniff = []string{"nosniff"}
+)
+
 // write sends a probe response: fixed headers, status and body.
 func write(w http.ResponseWriter, code int, contentType string, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+	switch contentType {
+	case contentJSON:
+		h["Content-Type"] = headerJSON
+	case contentText:
+		h["Content-Type"] = headerText
+	default:
+		h.Set("Content-Type", contentType)
+	}
+	h["Cache-Control"] = headerNoStore
+	h["X-Content-Type-Options"] = headerNoSniff
 	w.WriteHeader(code)
 	_, _ = w.Write(body)
 }
