@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -23,17 +22,7 @@ import (
 // as a user would: a process with flags, environment and signals.
 var binary string
 
-func TestMain(m *testing.M) {
-	var remove func()
-	var err error
-	if binary, remove, err = testtools.BuildExporter(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := pgtest.Main(m)
-	remove()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testtools.MainWithExporter(m, &binary)) }
 
 // canary is the password of the role the end-to-end tests connect as; no
 // output of the exporter may ever contain it.

@@ -57,11 +57,7 @@ type LibHealth struct {
 // 0 leaves it unpadded. Close stops the check.
 func StartLibHealth(dsn string, sched Schedule, size int) (*LibHealth, error) {
 	sched = sched.withDefaults()
-	poolCfg, err := collectors.PoolConfig(dsn)
-	if err != nil {
-		return nil, err
-	}
-	pool, err := pgxpool.NewWithConfig(context.Background(), poolCfg)
+	pool, err := newPool(dsn)
 	if err != nil {
 		return nil, err
 	}

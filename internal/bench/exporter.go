@@ -62,11 +62,7 @@ const MaxScrapes = 40
 // stops them.
 func StartExporter(dsn string, sched Schedule) (*Exporter, error) {
 	sched = sched.withDefaults()
-	poolCfg, err := collectors.PoolConfig(dsn)
-	if err != nil {
-		return nil, err
-	}
-	pool, err := pgxpool.NewWithConfig(context.Background(), poolCfg)
+	pool, err := newPool(dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -145,4 +141,14 @@ func Get(h http.Handler, path string, header http.Header) (int, []byte) {
 	h.ServeHTTP(w, req)
 	body, _ := io.ReadAll(w.Result().Body)
 	return w.Code, body
+}
+
+// newPool is the exporter's pool for dsn (collectors.PoolConfig): the
+// comparison servers use the same one.
+func newPool(dsn string) (*pgxpool.Pool, error) {
+	cfg, err := collectors.PoolConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return pgxpool.NewWithConfig(context.Background(), cfg)
 }

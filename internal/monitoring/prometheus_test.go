@@ -21,17 +21,7 @@ import (
 
 var exporterBinary string
 
-func TestMain(m *testing.M) {
-	var remove func()
-	var err error
-	if exporterBinary, remove, err = testtools.BuildExporter(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := pgtest.Main(m)
-	remove()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testtools.MainWithExporter(m, &exporterBinary)) }
 
 func freeAddr(t *testing.T) string {
 	t.Helper()

@@ -5,6 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"testing"
+
+	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
 )
 
 // BuildExporter builds the exporter binary with the race detector into a new
@@ -22,4 +25,18 @@ func BuildExporter() (binary string, remove func(), err error) {
 		return "", nil, fmt.Errorf("building the exporter: %w\n%s", err, out)
 	}
 	return binary, func() { os.RemoveAll(dir) }, nil
+}
+
+// MainWithExporter is a TestMain for packages that run the exporter binary:
+// it builds it into *binary, runs the tests with pgtest.Main (which stops
+// their clusters) and removes the binary.
+func MainWithExporter(m *testing.M, binary *string) int {
+	path, remove, err := BuildExporter()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer remove()
+	*binary = path
+	return pgtest.Main(m)
 }
