@@ -205,7 +205,10 @@ func startCluster(opts []Option) (*Cluster, error) {
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		c.port, err = pickPort()
+		var port int
+		if port, err = pickPort(); err == nil {
+			setPort(c, port)
+		}
 		if err == nil {
 			err = c.writeConf()
 		}

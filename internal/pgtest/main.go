@@ -41,6 +41,14 @@ func unregister(c *Cluster) {
 	delete(clusters, c)
 }
 
+// setPort gives c its port under the registry's lock, which portReserved
+// reads (other tests start clusters concurrently).
+func setPort(c *Cluster, port int) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	c.port = port
+}
+
 // portReserved reports whether one of our clusters (running or stopped) owns port.
 func portReserved(port int) bool {
 	regMu.Lock()
