@@ -1,7 +1,8 @@
 # dbhealth-exporter: the two commands a newcomer needs are `make run` and `make test`.
 
 GO      ?= go
-BIN     := bin/dbhealth-exporter
+BIN     ?= bin/dbhealth-exporter
+DEVRUN  ?= bin/devrun
 PKG     := github.com/prometheus/common/version
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X $(PKG).Version=$(VERSION) \
@@ -23,31 +24,36 @@ build:
 # With DATABASE_URL (or --db.dsn in ARGS) the exporter watches that database;
 # otherwise a throwaway local PostgreSQL with the example migrations is started
 # and stopped again on Ctrl-C.
+# devrun is built rather than started with `go run`, so that Ctrl-C ends
+# it (and make) quietly.
 run: build
-	$(GO) run ./internal/devrun -exporter $(BIN) -- $(ARGS)
+	$(GO) build -o $(DEVRUN) ./devtools/devrun
+	@exec $(DEVRUN) -exporter $(BIN) -- $(ARGS)
 
-# vet, formatting, module tidiness, then every test with the race detector,
-# against real PostgreSQL clusters started by internal/pgtest. The migration
-# compatibility tests need `make tools` first.
-test: vet fmt-check tidy-check deploy-test
+# The migration tools and helm into .tools/ when missing (a missing system
+# package stops it with the apt-get command to run), vet, formatting, module
+# tidiness, then every test with the race detector, against real PostgreSQL
+# clusters started by internal/pgtest.
+test: tools vet fmt-check tidy-check deploy-test
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 # The Kubernetes manifests and the Helm chart: deploy/ is a Go module of its
 # own (k8s.io/api stays out of the exporter's dependencies); needs helm from
 # `make tools`.
-deploy-test:
+deploy-test: tools
 	cd deploy && $(GO) vet ./... && $(GO) mod tidy -diff && $(GO) test -count=1 ./...
 
 # The real migration tools (golang-migrate, goose, dbmate, Knex, Liquibase,
-# Alembic, ...) that the compatibility tests run; installed into .tools/ and,
-# for Debian packages, the system.
+# Alembic, ...) that the compatibility tests run, and helm, into .tools/;
+# quick when present. System packages are checked, not installed (see
+# .ci/install-tools).
 tools:
 	bash .ci/install-tools
 
 # deploy/kubernetes/prometheusrule.yaml and servicemonitor.yaml from alerts/;
 # a test fails while they are out of date.
 manifests:
-	$(GO) run ./internal/monitoring/cmd/manifests
+	$(GO) run ./devtools/manifests
 	cp alerts/dbhealth.rules.yml deploy/helm/dbhealth-exporter/files/dbhealth.rules.yml
 
 # Benchmarks: measurements side by side with their baseline, never pass/fail.
@@ -57,7 +63,7 @@ manifests:
 # e.g. BENCHFLAGS='-out /tmp/bench.md'). Results: docs/benchmarks.md.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
-	$(GO) run ./internal/bench/cmd/exporterbench -exporter $(BIN) $(BENCHFLAGS)
+	$(GO) run ./devtools/exporterbench -exporter $(BIN) $(BENCHFLAGS)
 
 # Fuzzing: every Fuzz target of every package, FUZZTIME each, one after the
 # other (go test fuzzes one target per run), e.g. make fuzz FUZZTIME=5m.

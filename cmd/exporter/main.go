@@ -1,8 +1,11 @@
 // Command dbhealth-exporter watches a PostgreSQL database and publishes its
 // health three ways: probe endpoints (/healthz, /livez, /readyz) for
-// Kubernetes and load balancers, Prometheus metrics, and (later) traces.
-// Checks run in the background; every answer comes from the latest
+// Kubernetes and load balancers, Prometheus metrics, and OpenTelemetry
+// spans. Checks run in the background; every answer comes from the latest
 // snapshot, so probes never touch the database.
+//
+// This package is the command line: flags into an exporter.Config, and
+// exit codes. The program itself is assembled in internal/exporter.
 package main
 
 import (
@@ -14,6 +17,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/dbhealth/dbhealth-exporter/internal/exporter"
 	"github.com/dbhealth/dbhealth-exporter/internal/redact"
 )
 
@@ -42,17 +46,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// Configuration errors name the flag. A flag parser may quote an
 		// argument, and a misplaced argument may be a DSN: mask whatever
 		// looks like a password in any of them.
-		var secrets []string
-		for _, arg := range args {
-			secrets = append(secrets, passwordCandidates(arg)...)
-		}
-		fmt.Fprintf(stderr, "dbhealth-exporter: error: %s\n", oneLine(redact.New(secrets...).String(err.Error())))
+		fmt.Fprintf(stderr, "dbhealth-exporter: error: %s\n", redact.Line(redact.ForArgs(args).String(err.Error())))
 		return exitUsage
 	}
-	ex, err := prepare(cfg, environment{getenv: getenv, stderr: stderr})
+	ex, err := exporter.New(cfg, exporter.WithGetenv(getenv), exporter.WithLogOutput(stderr))
 	if err != nil {
-		fmt.Fprintf(stderr, "dbhealth-exporter: error: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(stderr, "dbhealth-exporter: error: %s\n", redact.Line(err.Error()))
 		return exitUsage
 	}
-	return ex.serve(ctx)
+	if err := ex.Run(ctx); err != nil {
+		return exitFailure // logged by the exporter
+	}
+	return exitOK
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"net"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,31 +26,13 @@ func TestMain(m *testing.M) { os.Exit(testtools.MainWithExporter(m, &binary)) }
 // output of the exporter may ever contain it.
 const canary = "Canary-7Xq!pw"
 
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // exporterProc is a running exporter binary.
 type exporterProc struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	addr   string
-	output *syncBuffer // stdout and stderr
-	seen   *syncBuffer // every response body fetched
+	output *testtools.Buffer // stdout and stderr
+	seen   *testtools.Buffer // every response body fetched
 	exited chan struct{}
 	code   int
 }
@@ -71,7 +51,7 @@ func freeAddr(t *testing.T) string {
 // environment) and waits until it serves /livez.
 func startExporter(t *testing.T, env []string, args ...string) *exporterProc {
 	t.Helper()
-	p := &exporterProc{t: t, addr: freeAddr(t), output: &syncBuffer{}, seen: &syncBuffer{}, exited: make(chan struct{})}
+	p := &exporterProc{t: t, addr: freeAddr(t), output: &testtools.Buffer{}, seen: &testtools.Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(binary, append([]string{"--web.listen-address=" + p.addr}, args...)...)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "PGCONNECT_TIMEOUT=5"}, env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output

@@ -9,7 +9,7 @@ import (
 // The Go benchmarks serve one request per iteration through
 // httptest.NewRecorder: the handlers' own cost, without sockets. The
 // side-by-side run over loopback TCP with wrk is
-// internal/bench/cmd/exporterbench.
+// devtools/exporterbench.
 //
 //	go test -run '^$' -bench . -benchmem ./internal/bench/
 
@@ -54,7 +54,7 @@ func BenchmarkMetricsScrape(b *testing.B) {
 	f := newFixture(b)
 	b.Run("gather", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := f.exporter.Registry.Gather(); err != nil {
+			if _, err := f.exporter.Gatherer().Gather(); err != nil {
 				b.Fatal(err)
 			}
 		}

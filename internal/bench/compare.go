@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/collectors"
+	"github.com/dbhealth/dbhealth-exporter/internal/health"
 )
 
 // The headers the exporter's probes send with a JSON body
@@ -56,7 +57,12 @@ type LibHealth struct {
 // "info" field) to about size bytes, the size of the exporter's answer;
 // 0 leaves it unpadded. Close stops the check.
 func StartLibHealth(dsn string, sched Schedule, size int) (*LibHealth, error) {
-	sched = sched.withDefaults()
+	if sched.Interval == 0 {
+		sched.Interval = health.DefaultInterval
+	}
+	if sched.Timeout == 0 {
+		sched.Timeout = health.DefaultTimeout
+	}
 	pool, err := newPool(dsn)
 	if err != nil {
 		return nil, err

@@ -5,106 +5,60 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/prometheus/client_golang/prometheus"
-	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
-	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/collectors"
-	"github.com/dbhealth/dbhealth-exporter/internal/health"
-	"github.com/dbhealth/dbhealth-exporter/internal/metrics"
-	"github.com/dbhealth/dbhealth-exporter/internal/probes"
-	"github.com/dbhealth/dbhealth-exporter/internal/web"
+	"github.com/dbhealth/dbhealth-exporter/internal/exporter"
 )
 
-// Exporter is the exporter's HTTP side assembled in process, check engine
-// running. It mirrors cmd/exporter's prepare with the defaults of its flags
-// (no web configuration file, no tracing, no migrations check); keep the two
-// in step. The wrk measurements run the real binary; this copy exists for
-// the Go benchmarks and for CPU profiles of the handlers.
+// Exporter is the exporter built by exporter.New with its defaults (no web
+// configuration file, no tracing, no migrations check) and served on a
+// loopback listener, check engine running. The Go benchmarks drive its
+// Handler directly; the wrk measurements run the real binary.
 type Exporter struct {
-	Engine   *health.Engine
-	Registry *prometheus.Registry
+	*exporter.Exporter
 	// Handler serves every path as the exporter's http.Server does.
 	Handler http.Handler
 
-	pool   *pgxpool.Pool
 	cancel context.CancelFunc
-	done   chan struct{}
+	served chan error
 }
 
-// Schedule is a check's interval and timeout.
+// Schedule is a check's interval and timeout; zero fields take the
+// exporter's defaults (10s, 2s).
 type Schedule struct {
-	Interval time.Duration // default 10s, the exporter's default
-	Timeout  time.Duration // default 2s
-}
-
-func (s Schedule) withDefaults() Schedule {
-	if s.Interval == 0 {
-		s.Interval = health.DefaultInterval
-	}
-	if s.Timeout == 0 {
-		s.Timeout = health.DefaultTimeout
-	}
-	return s
+	Interval time.Duration
+	Timeout  time.Duration
 }
 
 // MaxScrapes is the exporter's default --web.max-requests.
 const MaxScrapes = 40
 
-// StartExporter assembles the exporter for dsn and starts its checks. Close
+// StartExporter builds the exporter for dsn and starts its checks. Close
 // stops them.
 func StartExporter(dsn string, sched Schedule) (*Exporter, error) {
-	sched = sched.withDefaults()
-	pool, err := newPool(dsn)
+	ex, err := exporter.New(exporter.Config{
+		Web:      exporter.Web{MaxScrapes: MaxScrapes},
+		Database: exporter.Database{DSN: dsn},
+		Checks:   exporter.Schedule{Interval: sched.Interval, Timeout: sched.Timeout},
+	}, exporter.WithLogger(slog.New(slog.DiscardHandler)), exporter.WithGetenv(func(string) string { return "" }))
 	if err != nil {
 		return nil, err
 	}
-	logger := slog.New(slog.DiscardHandler)
-	engine, err := health.NewEngine([]health.Definition{{
-		Name:     "database",
-		Checker:  collectors.NewDatabase(pool, collectors.DatabaseOptions{}),
-		Critical: true,
-		Interval: sched.Interval,
-		Timeout:  sched.Timeout,
-	}}, health.WithObserver(health.LogTransitions(logger)))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		pool.Close()
+		ex.Close()
 		return nil, err
 	}
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		metrics.NewCollector(engine.Snapshot),
-		versioncollector.NewCollector("dbhealth_exporter"),
-		promcollectors.NewGoCollector(),
-		promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}),
-	)
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		EnableOpenMetrics: true,
-		// One target's exposition is small (about 16 KB); gzip would cost a
-		// third of each scrape's CPU (docs/benchmarks.md).
-		DisableCompression:  true,
-		MaxRequestsInFlight: MaxScrapes,
-		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
-	})))
-	probes.Register(mux, engine, probes.Options{MetricsPath: "/metrics"})
-	ws, err := web.New(web.Options{Public: probes.IsProbePath, Logger: logger}, mux)
-	if err != nil {
-		pool.Close()
-		return nil, err
-	}
-
 	ctx, cancel := context.WithCancel(context.Background())
-	e := &Exporter{Engine: engine, Registry: reg, Handler: ws.Handler(), pool: pool, cancel: cancel, done: make(chan struct{})}
-	go func() { engine.Run(ctx); close(e.done) }()
+	e := &Exporter{Exporter: ex, Handler: ex.Handler(), cancel: cancel, served: make(chan error, 1)}
+	go func() { e.served <- ex.Serve(ctx, l) }()
 	return e, nil
 }
 
@@ -123,11 +77,10 @@ func (e *Exporter) WaitReady(timeout time.Duration) error {
 	}
 }
 
-// Close stops the checks and closes the pool.
+// Close stops the checks and the server and closes the pool.
 func (e *Exporter) Close() {
 	e.cancel()
-	<-e.done
-	e.pool.Close()
+	<-e.served
 }
 
 // Get serves one GET of path with the given headers through h and returns

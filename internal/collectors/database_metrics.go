@@ -1,8 +1,15 @@
 package collectors
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dbhealth/dbhealth-exporter/internal/health"
+	"github.com/dbhealth/dbhealth-exporter/internal/metrics"
+)
 
 var (
+	descUp = prometheus.NewDesc("dbhealth_up",
+		"1 if the last database check succeeded (a fresh connection and SELECT 1), 0 otherwise.", []string{"target"}, nil)
 	descInRecovery = prometheus.NewDesc("dbhealth_database_in_recovery",
 		"1 if the server was in recovery (a replica) at the last database check that reached it.", []string{"target"}, nil)
 	descInfo = prometheus.NewDesc("dbhealth_database_info",
@@ -47,31 +54,35 @@ var poolMetrics = []poolMetric{
 		prometheus.CounterValue, func(d *DatabaseDetails) float64 { return d.Pool.AcquireDuration().Seconds() }),
 }
 
-// CollectMetrics exports what the last database check saw. Facts the run
-// could not learn are left out rather than reported as zero.
-func (d *DatabaseDetails) CollectMetrics(target string, ch chan<- prometheus.Metric) {
+var _ metrics.CheckCollector = (*Database)(nil)
+
+// CollectMetrics exports dbhealth_up (0 before the first run) and what the
+// last run saw, from the check's entry in the snapshot being scraped. Facts
+// the run could not learn are left out rather than reported as zero.
+func (*Database) CollectMetrics(target string, check health.CheckSnapshot, ch chan<- prometheus.Metric) {
+	ch <- metrics.Gauge(descUp, metrics.Bool(check.Last != nil && check.Last.OK()), target)
+	if check.Last == nil {
+		return
+	}
+	d, ok := check.Last.Details.(*DatabaseDetails)
+	if !ok {
+		return
+	}
 	if d.InRecovery != nil {
-		ch <- prometheus.MustNewConstMetric(descInRecovery, prometheus.GaugeValue, boolFloat(*d.InRecovery), target)
+		ch <- metrics.Gauge(descInRecovery, metrics.Bool(*d.InRecovery), target)
 	}
 	if d.ServerVersion != "" {
-		ch <- prometheus.MustNewConstMetric(descInfo, prometheus.GaugeValue, 1, target, d.ServerVersion, d.Database)
+		ch <- metrics.Gauge(descInfo, 1, target, d.ServerVersion, d.Database)
 	}
 	if d.ConnectSeconds > 0 {
-		ch <- prometheus.MustNewConstMetric(descConnect, prometheus.GaugeValue, d.ConnectSeconds, target)
+		ch <- metrics.Gauge(descConnect, d.ConnectSeconds, target)
 	}
 	if d.PingSeconds > 0 {
-		ch <- prometheus.MustNewConstMetric(descPing, prometheus.GaugeValue, d.PingSeconds, target)
+		ch <- metrics.Gauge(descPing, d.PingSeconds, target)
 	}
 	if d.Pool != nil {
 		for _, m := range poolMetrics {
 			ch <- prometheus.MustNewConstMetric(m.desc, m.kind, m.value(d), target)
 		}
 	}
-}
-
-func boolFloat(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }

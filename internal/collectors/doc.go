@@ -1,7 +1,10 @@
 // Package collectors holds the checks dbhealth-exporter runs: each file is
-// one health.Checker and the Details it reports. Details that implement
-// CollectMetrics(target string, ch chan<- prometheus.Metric) export metrics
-// of their own, built from the snapshot at scrape time.
+// one health.Checker and the Details it reports, and a Checker with metrics
+// of its own implements metrics.CheckCollector next to it (the database
+// check's dbhealth_up, dbhealth_database_* and dbhealth_pool_* are in
+// database_metrics.go), building them from the check's entry in the
+// snapshot being scraped. The migrations check is the subpackage
+// migrations.
 //
 //	db := collectors.NewDatabase(pool, collectors.DatabaseOptions{ExpectPrimary: true})
 //	def := health.Definition{Name: "database", Checker: db, Critical: true}

@@ -9,10 +9,8 @@ import (
 
 // Defaults for a Definition's zero fields.
 const (
-	DefaultInterval         = 10 * time.Second
-	DefaultTimeout          = 2 * time.Second
-	DefaultFailureThreshold = 1
-	DefaultSuccessThreshold = 1
+	DefaultInterval = 10 * time.Second
+	DefaultTimeout  = 2 * time.Second
 )
 
 // Checker is one kind of check: it looks at the world once and says what it
@@ -20,12 +18,6 @@ const (
 type Checker interface {
 	Run(ctx context.Context) Result
 }
-
-// CheckerFunc adapts a function to the Checker interface.
-type CheckerFunc func(ctx context.Context) Result
-
-// Run calls f(ctx).
-func (f CheckerFunc) Run(ctx context.Context) Result { return f(ctx) }
 
 // Result is what one run of a check found. A run failed if and only if Err is
 // not nil.
@@ -37,8 +29,9 @@ type Result struct {
 	// "timeout", used as a metric label. Empty on success.
 	Reason string
 	// Details are the check's own findings (latency, server version,
-	// migration lists). They are shown under the check in the probe JSON
-	// and may export metrics of their own. Optional, also on failure.
+	// migration lists). They are shown under the check in the probe JSON,
+	// and a Checker with metrics of its own builds them from its Details
+	// (see metrics.CheckCollector). Optional, also on failure.
 	Details any
 }
 
@@ -87,10 +80,10 @@ func (d Definition) withDefaults() Definition {
 		d.Timeout = DefaultTimeout
 	}
 	if d.FailureThreshold == 0 {
-		d.FailureThreshold = DefaultFailureThreshold
+		d.FailureThreshold = 1
 	}
 	if d.SuccessThreshold == 0 {
-		d.SuccessThreshold = DefaultSuccessThreshold
+		d.SuccessThreshold = 1
 	}
 	if d.StaleAfter == 0 {
 		d.StaleAfter = 3*d.Interval + d.Timeout

@@ -7,19 +7,21 @@
 //
 //   - A [Definition] names a check, its [Checker] and its schedule
 //     (interval, timeout, thresholds, critical flag).
-//   - The [Engine] hands the definitions to github.com/alexliesenfeld/health,
-//     which schedules them, applies timeouts and recovers panics. An
-//     interceptor turns every finished run into a [Run] and publishes it.
-//   - The [Store] folds each run into a new [Snapshot]: it applies the
-//     failure/success thresholds ([NextState]), marks results older than their
-//     staleness bound as stale, and computes the readiness verdict once
-//     ([Verdict]). Handlers only read [Store.Snapshot].
+//   - The [Engine] runs each check in a loop of its own (schedule.go): a
+//     run under the check's timeout, with panics recovered and a backstop
+//     for a Checker that ignores its deadline, then a pause of one interval.
+//   - Every finished run is folded into a new [Snapshot] (store.go): the
+//     failure/success thresholds are applied, results older than their
+//     staleness bound are marked stale, and the readiness verdict
+//     ([Verdict]) is computed once. A watchdog publishes a new generation
+//     when a result turns stale.
+//   - Readers call [Engine.Snapshot] (one atomic load) and [Engine.Liveness].
 //
 // Usage:
 //
 //	engine, err := health.NewEngine([]health.Definition{{
 //		Name: "database", Checker: db, Critical: true,
-//	}}, health.WithTarget("default"))
+//	}}, health.WithTarget("default"), health.WithLogger(logger))
 //	go engine.Run(ctx)
-//	snap := engine.Store().Snapshot() // what /readyz and /metrics read
+//	snap := engine.Snapshot() // what /readyz and /metrics read
 package health

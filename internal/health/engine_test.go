@@ -2,14 +2,18 @@ package health
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 )
 
-var okChecker = CheckerFunc(func(context.Context) Result { return Result{} })
+// checkerFunc adapts a function to the Checker interface.
+type checkerFunc func(ctx context.Context) Result
+
+func (f checkerFunc) Run(ctx context.Context) Result { return f(ctx) }
+
+var okChecker = checkerFunc(func(context.Context) Result { return Result{} })
 
 // startEngine runs an engine until the test ends.
 func startEngine(t *testing.T, defs ...Definition) *Engine {
@@ -26,20 +30,20 @@ func startEngine(t *testing.T, defs ...Definition) *Engine {
 }
 
 // waitFor polls the store until cond holds for the current snapshot.
-func waitFor(t *testing.T, s *Store, what string, cond func(*Snapshot) bool) *Snapshot {
+func waitFor(t *testing.T, s func() *Snapshot, what string, cond func(*Snapshot) bool) *Snapshot {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if snap := s.Snapshot(); cond(snap) {
+		if snap := s(); cond(snap) {
 			return snap
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	t.Fatalf("timed out waiting for %s; last snapshot: %+v", what, s.Snapshot())
+	t.Fatalf("timed out waiting for %s; last snapshot: %+v", what, s())
 	return nil
 }
 
-func lastRun(snap *Snapshot, name string) *LastRun {
+func lastRun(snap *Snapshot, name string) *Outcome {
 	c, _ := snap.Check(name)
 	return c.Last
 }
@@ -47,8 +51,8 @@ func lastRun(snap *Snapshot, name string) *LastRun {
 func TestEngine_RunsChecksPeriodicallyAndPublishesEachRun(t *testing.T) {
 	var runs atomic.Int64
 	e := startEngine(t, Definition{Name: "counter", Critical: true, Interval: 20 * time.Millisecond, Timeout: 10 * time.Millisecond,
-		Checker: CheckerFunc(func(context.Context) Result { runs.Add(1); return Result{Details: map[string]int{"n": 1}} })})
-	snap := waitFor(t, e.Store(), "three runs", func(s *Snapshot) bool { return s.Generation >= 3 })
+		Checker: checkerFunc(func(context.Context) Result { runs.Add(1); return Result{Details: map[string]int{"n": 1}} })})
+	snap := waitFor(t, e.Snapshot, "three runs", func(s *Snapshot) bool { return s.Generation >= 3 })
 	if snap.Readiness != ReadinessReady {
 		t.Fatalf("readiness %q", snap.Readiness)
 	}
@@ -62,8 +66,8 @@ func TestEngine_RunsChecksPeriodicallyAndPublishesEachRun(t *testing.T) {
 
 func TestEngine_PanickingCheckIsAFailureWithReasonPanic(t *testing.T) {
 	e := startEngine(t, Definition{Name: "boom", Critical: true, Interval: time.Second, Timeout: 50 * time.Millisecond,
-		Checker: CheckerFunc(func(context.Context) Result { panic("kaboom") })})
-	snap := waitFor(t, e.Store(), "a run", func(s *Snapshot) bool { return s.Generation >= 1 })
+		Checker: checkerFunc(func(context.Context) Result { panic("kaboom") })})
+	snap := waitFor(t, e.Snapshot, "a run", func(s *Snapshot) bool { return s.Generation >= 1 })
 	last := lastRun(snap, "boom")
 	if last.Reason != "panic" || !strings.Contains(last.Error, "kaboom") || snap.Readiness != ReadinessNotReady {
 		t.Fatalf("readiness %q last run %+v", snap.Readiness, last)
@@ -72,11 +76,11 @@ func TestEngine_PanickingCheckIsAFailureWithReasonPanic(t *testing.T) {
 
 func TestEngine_CheckHonouringItsDeadlineReportsItsOwnTimeout(t *testing.T) {
 	e := startEngine(t, Definition{Name: "slow", Critical: true, Interval: time.Second, Timeout: 50 * time.Millisecond,
-		Checker: CheckerFunc(func(ctx context.Context) Result {
+		Checker: checkerFunc(func(ctx context.Context) Result {
 			<-ctx.Done()
 			return Result{Err: ctx.Err(), Reason: "timeout", Details: "partial"}
 		})})
-	snap := waitFor(t, e.Store(), "a run", func(s *Snapshot) bool { return s.Generation >= 1 })
+	snap := waitFor(t, e.Snapshot, "a run", func(s *Snapshot) bool { return s.Generation >= 1 })
 	last := lastRun(snap, "slow")
 	if last.Reason != "timeout" || last.Details != "partial" {
 		t.Fatalf("last run %+v", last)
@@ -90,8 +94,8 @@ func TestEngine_CheckIgnoringItsDeadlineIsCutOffByTheBackstop(t *testing.T) {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	e := startEngine(t, Definition{Name: "stuck", Critical: true, Interval: 5 * time.Second, Timeout: 50 * time.Millisecond,
-		Checker: CheckerFunc(func(context.Context) Result { <-release; return Result{} })})
-	snap := waitFor(t, e.Store(), "a run", func(s *Snapshot) bool { return s.Generation >= 1 })
+		Checker: checkerFunc(func(context.Context) Result { <-release; return Result{} })})
+	snap := waitFor(t, e.Snapshot, "a run", func(s *Snapshot) bool { return s.Generation >= 1 })
 	last := lastRun(snap, "stuck")
 	if last.Reason != "timeout" || snap.Readiness != ReadinessNotReady {
 		t.Fatalf("readiness %q last run %+v", snap.Readiness, last)
@@ -108,14 +112,13 @@ func TestEngine_WedgedSchedulerTurnsResultsStale(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go e.Store().Watch(ctx)
-	e.checker.Start()
-	waitFor(t, e.Store(), "ready", func(s *Snapshot) bool { return s.Readiness == ReadinessReady })
-	e.checker.Stop()
+	go e.store.watch(ctx)
+	e.runOnce(ctx, e.defs[0]) // one run, then no more: a wedged schedule
+	waitFor(t, e.Snapshot, "ready", func(s *Snapshot) bool { return s.Readiness == ReadinessReady })
 	stoppedAt := time.Now()
-	snap := waitFor(t, e.Store(), "stale", func(s *Snapshot) bool { return s.Readiness == ReadinessNotReady })
-	if c, _ := snap.Check("database"); c.Status() != StatusStale {
-		t.Fatalf("status %q, want stale", c.Status())
+	snap := waitFor(t, e.Snapshot, "stale", func(s *Snapshot) bool { return s.Readiness == ReadinessNotReady })
+	if c, _ := snap.Check("database"); c.Status != StatusStale {
+		t.Fatalf("status %q, want stale", c.Status)
 	}
 	if time.Since(stoppedAt) < 100*time.Millisecond {
 		t.Fatalf("turned stale %s after the last run; the bound is 150ms", time.Since(stoppedAt))
@@ -125,7 +128,7 @@ func TestEngine_WedgedSchedulerTurnsResultsStale(t *testing.T) {
 func TestEngine_LivenessFailsOnlyWhenNoRunStartsWithinTheBound(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1000, 0)}
 	e, err := NewEngine([]Definition{{Name: "database", Critical: true, Checker: okChecker, Interval: time.Minute}},
-		WithClock(clock.now))
+		withClock(clock.now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,13 +159,52 @@ func TestNewEngine_RejectsBadDefinitions(t *testing.T) {
 	}
 }
 
-func TestResultSlot_LateResultIsDropped(t *testing.T) {
-	s := &resultSlot{}
-	if _, ok := s.take(); ok {
-		t.Fatal("empty slot gave a result")
+func TestEngine_StuckCheckerIsNotStartedAgainUntilItReturns(t *testing.T) {
+	release := make(chan struct{})
+	var runs atomic.Int64
+	e := startEngine(t, Definition{Name: "stuck", Critical: true, Interval: 20 * time.Millisecond, Timeout: 10 * time.Millisecond,
+		Checker: checkerFunc(func(context.Context) Result {
+			if runs.Add(1) == 1 {
+				<-release
+			}
+			return Result{}
+		})})
+	waitFor(t, e.Snapshot, "the backstop's timeout", func(s *Snapshot) bool { return s.Generation >= 1 })
+	time.Sleep(10 * 20 * time.Millisecond) // ten intervals
+	if n := runs.Load(); n != 1 {
+		t.Fatalf("%d runs started while the first was stuck; want 1 (one goroutine per wedged check)", n)
 	}
-	s.put(Result{Err: errors.New("late")})
-	if _, ok := s.take(); ok {
-		t.Fatal("a result put after take was kept")
+	close(release)
+	snap := waitFor(t, e.Snapshot, "a run after the stuck one returned", func(s *Snapshot) bool {
+		return s.Readiness == ReadinessReady
+	})
+	if last := lastRun(snap, "stuck"); !last.OK() {
+		t.Fatalf("last run %+v", last)
+	}
+}
+
+func TestEngine_RunReturnsOnCancelWithoutPublishingTheCutRun(t *testing.T) {
+	started := make(chan struct{})
+	e, err := NewEngine([]Definition{{Name: "slow", Critical: true, Interval: time.Second, Timeout: 900 * time.Millisecond,
+		Checker: checkerFunc(func(ctx context.Context) Result {
+			close(started)
+			<-ctx.Done()
+			return Result{Err: ctx.Err(), Reason: "timeout"}
+		})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	<-started
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	if g := e.Snapshot().Generation; g != 0 {
+		t.Fatalf("a run cut short by the engine's own stop was published (generation %d)", g)
 	}
 }

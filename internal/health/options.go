@@ -1,6 +1,7 @@
 package health
 
 import (
+	"log/slog"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -12,7 +13,7 @@ type config struct {
 	target    string
 	now       func() time.Time
 	redact    func(string) string
-	observers []Observer
+	observers []observer
 	tracer    trace.Tracer
 }
 
@@ -30,9 +31,10 @@ func WithRedactor(redact func(string) string) Option {
 	return func(c *config) { c.redact = redact }
 }
 
-// WithObserver adds an Observer told about every publish. Default: none.
-func WithObserver(o Observer) Option {
-	return func(c *config) { c.observers = append(c.observers, o) }
+// WithLogger logs each change of a check's status, and of readiness, once,
+// when it happens. Default: no log.
+func WithLogger(logger *slog.Logger) Option {
+	return func(c *config) { c.observers = append(c.observers, transitionLogger{logger}) }
 }
 
 // WithTracerProvider makes every check run a span ("check <name>") from
@@ -41,14 +43,15 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(c *config) { c.tracer = tp.Tracer(instrumentation) }
 }
 
-// WithClock replaces time.Now for tests. Default time.Now.
-func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+// withClock replaces time.Now in tests.
+func withClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 func defaultConfig() config {
 	return config{
-		target: "default",
-		now:    time.Now,
-		redact: func(s string) string { return s },
-		tracer: noop.NewTracerProvider().Tracer(instrumentation),
+		target:    "default",
+		now:       time.Now,
+		redact:    func(s string) string { return s },
+		tracer:    noop.NewTracerProvider().Tracer(instrumentation),
+		observers: []observer{spanObserver{}},
 	}
 }

@@ -31,35 +31,31 @@ func (s *Snapshot) Check(name string) (CheckSnapshot, bool) {
 	return CheckSnapshot{}, false
 }
 
-// CheckSnapshot is one check's state in a snapshot.
+// CheckSnapshot is one check's state in a snapshot: its definition, what
+// probes and metrics show, and the latest outcome.
 type CheckSnapshot struct {
-	Name     string
-	Critical bool
-	// State is the threshold state: ok, failing, or unknown before the
-	// first run. Use Status for what probes show.
-	State Status
-	// Stale is set when the last result (or, before any result, the
-	// exporter's start) is older than the staleness bound.
-	Stale bool
+	Definition
+	// Status is what probes and metrics show: the threshold state (ok,
+	// failing, or unknown before the first run), or stale when the last
+	// result (or, before any, the exporter's start) is older than the
+	// staleness bound.
+	Status Status
 	// StaleAt is when the check turns stale unless a new result arrives.
 	StaleAt time.Time
 	// Last is the latest finished run; nil before the first.
-	Last        *LastRun
+	Last        *Outcome
 	LastSuccess time.Time // zero if no run has passed yet
-	Streak      Streak
-	Stats       *Stats
+	// ConsecutiveFailures counts the failed runs since the last success.
+	ConsecutiveFailures int
+	Stats               *Stats
+
+	state  Status // the threshold state beneath staleness
+	streak streak
 }
 
-// Status is the check's status as shown: stale overrides the threshold state.
-func (c CheckSnapshot) Status() Status {
-	if c.Stale {
-		return StatusStale
-	}
-	return c.State
-}
-
-// LastRun is the outcome of one run, with its error already redacted.
-type LastRun struct {
+// Outcome is what one finished run of a check found, with its error already
+// redacted.
+type Outcome struct {
 	Started  time.Time
 	Finished time.Time
 	Error    string // empty when the run passed
@@ -68,10 +64,10 @@ type LastRun struct {
 }
 
 // OK reports whether the run passed.
-func (r *LastRun) OK() bool { return r.Error == "" }
+func (o *Outcome) OK() bool { return o.Error == "" }
 
 // Duration is how long the run took.
-func (r *LastRun) Duration() time.Duration { return r.Finished.Sub(r.Started) }
+func (o *Outcome) Duration() time.Duration { return o.Finished.Sub(o.Started) }
 
 // DurationBuckets are the upper bounds, in seconds, of the run duration
 // histogram: from a fast local ping to a slow migration scan.

@@ -16,23 +16,23 @@ const (
 // per status).
 var AllStatuses = []Status{StatusOK, StatusFailing, StatusUnknown, StatusStale}
 
-// Streak counts the latest run of equal outcomes.
-type Streak struct {
-	Failures  int // consecutive failed runs, 0 after a success
-	Successes int // consecutive passed runs, 0 after a failure
+// streak counts the latest run of equal outcomes.
+type streak struct {
+	failures  int // consecutive failed runs, 0 after a success
+	successes int // consecutive passed runs, 0 after a failure
 }
 
-// Next returns the streak after one more run.
-func (s Streak) Next(ok bool) Streak {
+// next returns the streak after one more run.
+func (s streak) next(ok bool) streak {
 	if ok {
-		return Streak{Successes: s.Successes + 1}
+		return streak{successes: s.successes + 1}
 	}
-	return Streak{Failures: s.Failures + 1}
+	return streak{failures: s.failures + 1}
 }
 
-// NextState applies the failure and success thresholds to one finished run.
+// nextState applies the failure and success thresholds to one finished run.
 // prev is StatusOK, StatusFailing or StatusUnknown (before the first run);
-// streak already includes the run.
+// s already includes the run.
 //
 //   - A check that has never succeeded is failing from its first failure:
 //     cold start is not a grace period for a broken database.
@@ -41,17 +41,17 @@ func (s Streak) Next(ok bool) Streak {
 //     like any failing check, needs successThreshold successes.
 //   - An ok check turns failing after failureThreshold consecutive failures.
 //   - A failing check turns ok after successThreshold consecutive successes.
-func NextState(prev Status, streak Streak, failureThreshold, successThreshold int) Status {
+func nextState(prev Status, s streak, failureThreshold, successThreshold int) Status {
 	switch {
-	case streak.Failures == 0 && prev == StatusFailing:
-		if streak.Successes >= successThreshold {
+	case s.failures == 0 && prev == StatusFailing:
+		if s.successes >= successThreshold {
 			return StatusOK
 		}
 		return StatusFailing
-	case streak.Failures == 0:
+	case s.failures == 0:
 		return StatusOK
 	case prev == StatusOK:
-		if streak.Failures >= failureThreshold {
+		if s.failures >= failureThreshold {
 			return StatusFailing
 		}
 		return StatusOK

@@ -23,7 +23,7 @@ import (
 //     needs successThreshold successes is left open: the code says yes,
 //     the doc's "the first success after start is ok at once" may say no.)
 //
-// The Streak counts the latest run of equal outcomes.
+// The streak counts the latest run of equal outcomes.
 func FuzzNextState(f *testing.F) {
 	f.Add([]byte{0}, uint8(2), uint8(0))
 	f.Add([]byte{0, 0, 0, 1}, uint8(2), uint8(0))
@@ -40,22 +40,22 @@ func FuzzNextState(f *testing.F) {
 			return // longer sequences reach no other code, and slow minimisation
 		}
 		ft, st := int(failByte%5)+1, int(succByte%5)+1
-		state, streak := StatusUnknown, Streak{}
+		state, streak := StatusUnknown, streak{}
 		succeeded := false
 		for i, b := range outcomes {
 			ok := b&1 == 1
 			prev, prevStreak := state, streak
-			streak = streak.Next(ok)
-			state = NextState(prev, streak, ft, st)
+			streak = streak.next(ok)
+			state = nextState(prev, streak, ft, st)
 			where := func() string {
 				return fmt.Sprintf("run %d (ok=%v) of %v, thresholds fail=%d success=%d: %s -> %s, streak %+v",
 					i+1, ok, outcomes[:i+1], ft, st, prev, state, streak)
 			}
 
 			switch {
-			case ok && (streak.Successes != prevStreak.Successes+1 || streak.Failures != 0):
+			case ok && (streak.successes != prevStreak.successes+1 || streak.failures != 0):
 				t.Fatalf("%s: success streak not extended from %+v", where(), prevStreak)
-			case !ok && (streak.Failures != prevStreak.Failures+1 || streak.Successes != 0):
+			case !ok && (streak.failures != prevStreak.failures+1 || streak.successes != 0):
 				t.Fatalf("%s: failure streak not extended from %+v", where(), prevStreak)
 			}
 			if state != StatusOK && state != StatusFailing {
@@ -67,11 +67,11 @@ func FuzzNextState(f *testing.F) {
 			if i == 0 && ok && state != StatusOK {
 				t.Fatalf("%s: the first success is ok at once", where())
 			}
-			if streak.Successes >= st && state != StatusOK {
-				t.Fatalf("%s: %d consecutive successes must make it ok", where(), streak.Successes)
+			if streak.successes >= st && state != StatusOK {
+				t.Fatalf("%s: %d consecutive successes must make it ok", where(), streak.successes)
 			}
-			if streak.Failures >= ft && state != StatusFailing {
-				t.Fatalf("%s: %d consecutive failures must make it failing", where(), streak.Failures)
+			if streak.failures >= ft && state != StatusFailing {
+				t.Fatalf("%s: %d consecutive failures must make it failing", where(), streak.failures)
 			}
 			if prev == StatusOK && state == StatusFailing && ok {
 				t.Fatalf("%s: turned failing on a success", where())
@@ -79,10 +79,10 @@ func FuzzNextState(f *testing.F) {
 			if prev == StatusFailing && state == StatusOK && !ok {
 				t.Fatalf("%s: turned ok on a failure", where())
 			}
-			if prev == StatusOK && !ok && streak.Failures < ft && state != StatusOK {
+			if prev == StatusOK && !ok && streak.failures < ft && state != StatusOK {
 				t.Fatalf("%s: an ok check tolerates %d failures", where(), ft-1)
 			}
-			if succeeded && prev == StatusFailing && ok && streak.Successes < st && state != StatusFailing {
+			if succeeded && prev == StatusFailing && ok && streak.successes < st && state != StatusFailing {
 				t.Fatalf("%s: a failing check needs %d successes", where(), st)
 			}
 			succeeded = succeeded || ok
@@ -98,10 +98,11 @@ func fuzzChecks(spec []byte) []CheckSnapshot {
 	checks := make([]CheckSnapshot, len(spec))
 	for i, b := range spec {
 		checks[i] = CheckSnapshot{
-			Name:     fmt.Sprintf("c%d", b>>5),
-			Critical: b&1 == 1,
-			State:    states[(b>>1)&3],
-			Stale:    b&8 != 0,
+			Definition: Definition{Name: fmt.Sprintf("c%d", b>>5), Critical: b&1 == 1},
+			Status:     states[(b>>1)&3],
+		}
+		if b&8 != 0 {
+			checks[i].Status = StatusStale
 		}
 	}
 	return checks
@@ -144,13 +145,13 @@ func FuzzVerdict(f *testing.F) {
 			if !c.Critical || excluded(c.Name) {
 				continue
 			}
-			switch s := c.Status(); {
+			switch s := c.Status; {
 			case s == StatusFailing || s == StatusStale:
 				want = ReadinessNotReady
 			case s == StatusUnknown && want == ReadinessReady:
 				want = ReadinessStarting
 			}
-			if v := CheckVerdict(c); (v == ReadinessNotReady) != (c.Status() == StatusFailing || c.Status() == StatusStale) {
+			if v := CheckVerdict(c); (v == ReadinessNotReady) != (c.Status == StatusFailing || c.Status == StatusStale) {
 				t.Fatalf("CheckVerdict(%+v) = %s", c, v)
 			}
 		}

@@ -29,10 +29,10 @@ func TestNextState_AppliesThresholds(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			state, streak := StatusUnknown, Streak{}
+			state, streak := StatusUnknown, streak{}
 			for i, ok := range tc.outcomes {
-				streak = streak.Next(ok)
-				state = NextState(state, streak, tc.fail, tc.ok)
+				streak = streak.next(ok)
+				state = nextState(state, streak, tc.fail, tc.ok)
 				if state != tc.wantState[i] {
 					t.Fatalf("after run %d (ok=%v): state %q, want %q", i+1, ok, state, tc.wantState[i])
 				}
@@ -43,7 +43,10 @@ func TestNextState_AppliesThresholds(t *testing.T) {
 
 func TestVerdict(t *testing.T) {
 	check := func(name string, critical bool, state Status, stale bool) CheckSnapshot {
-		return CheckSnapshot{Name: name, Critical: critical, State: state, Stale: stale}
+		if stale {
+			state = StatusStale
+		}
+		return CheckSnapshot{Definition: Definition{Name: name, Critical: critical}, Status: state}
 	}
 	cases := []struct {
 		name         string
@@ -75,7 +78,7 @@ func TestVerdict(t *testing.T) {
 }
 
 func TestCheckVerdict_IgnoresCriticalFlag(t *testing.T) {
-	c := CheckSnapshot{Name: "x", Critical: false, State: StatusFailing}
+	c := CheckSnapshot{Definition: Definition{Name: "x"}, Status: StatusFailing}
 	if got := CheckVerdict(c); got != ReadinessNotReady {
 		t.Fatalf("CheckVerdict(non-critical failing) = %q, want not_ready", got)
 	}

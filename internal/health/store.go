@@ -8,40 +8,39 @@ import (
 	"time"
 )
 
-// Run is one finished run of a check, as the engine hands it to the store.
-type Run struct {
-	Check    string
-	Started  time.Time
-	Finished time.Time
-	Result   Result
+// finishedRun is one finished run of a check, as the engine hands it to the
+// store.
+type finishedRun struct {
+	check    string
+	started  time.Time
+	finished time.Time
+	result   Result
 }
 
-// Observer is told about every publish, in order, right after the new
+// observer is told about every publish, in order, right after the new
 // snapshot becomes current. run is the check run that caused it, or nil when
 // the publish came from the staleness watchdog or from shutdown; ctx is that
 // run's context (carrying its span) or a background context. Observers run
 // while the store is locked: they must be quick and must not publish.
-type Observer interface {
-	Published(ctx context.Context, prev, next *Snapshot, run *Run)
+type observer interface {
+	published(ctx context.Context, prev, next *Snapshot, run *finishedRun)
 }
 
-// Store holds the current Snapshot and makes the next one. Reading is one
+// store holds the current Snapshot and makes the next one. Reading is one
 // atomic load; publishing is serialised.
-type Store struct {
+type store struct {
 	mu        sync.Mutex
 	current   atomic.Pointer[Snapshot]
-	defs      map[string]Definition
 	now       func() time.Time
 	redact    func(string) string
-	observers []Observer
-	changed   chan struct{} // wakes Watch after a publish
+	observers []observer
+	changed   chan struct{} // wakes watch after a publish
 }
 
 // newStore returns a store whose generation 0 has every check unknown. defs
 // must be defaulted, validated and sorted by name.
-func newStore(cfg config, defs []Definition) *Store {
-	s := &Store{
-		defs:      make(map[string]Definition, len(defs)),
+func newStore(cfg config, defs []Definition) *store {
+	s := &store{
 		now:       cfg.now,
 		redact:    cfg.redact,
 		observers: cfg.observers,
@@ -50,13 +49,12 @@ func newStore(cfg config, defs []Definition) *Store {
 	start := s.now()
 	checks := make([]CheckSnapshot, 0, len(defs))
 	for _, d := range defs {
-		s.defs[d.Name] = d
 		checks = append(checks, CheckSnapshot{
-			Name:     d.Name,
-			Critical: d.Critical,
-			State:    StatusUnknown,
-			StaleAt:  start.Add(d.StaleAfter),
-			Stats:    &Stats{DurationBuckets: make([]uint64, len(DurationBuckets))},
+			Definition: d,
+			Status:     StatusUnknown,
+			state:      StatusUnknown,
+			StaleAt:    start.Add(d.StaleAfter),
+			Stats:      &Stats{DurationBuckets: make([]uint64, len(DurationBuckets))},
 		})
 	}
 	s.current.Store(&Snapshot{
@@ -68,28 +66,27 @@ func newStore(cfg config, defs []Definition) *Store {
 	return s
 }
 
-// Snapshot returns the current generation. It never blocks.
-func (s *Store) Snapshot() *Snapshot { return s.current.Load() }
+// snapshot returns the current generation. It never blocks.
+func (s *store) snapshot() *Snapshot { return s.current.Load() }
 
-// Publish folds one finished run into a new generation and returns it. ctx
+// publish folds one finished run into a new generation and returns it. ctx
 // is the run's context, handed to the observers.
-func (s *Store) Publish(ctx context.Context, run Run) *Snapshot {
+func (s *store) publish(ctx context.Context, run finishedRun) *Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prev := s.current.Load()
-	def, known := s.defs[run.Check]
-	if !known {
+	i := slices.IndexFunc(prev.Checks, func(c CheckSnapshot) bool { return c.Name == run.check })
+	if i < 0 {
 		return prev
 	}
 	checks := slices.Clone(prev.Checks)
-	i := slices.IndexFunc(checks, func(c CheckSnapshot) bool { return c.Name == run.Check })
 	c := checks[i]
 
-	ok := run.Result.OK()
-	last := &LastRun{Started: run.Started, Finished: run.Finished, Details: run.Result.Details}
+	ok := run.result.OK()
+	last := &Outcome{Started: run.started, Finished: run.finished, Details: run.result.Details}
 	if !ok {
-		last.Error = s.redact(run.Result.Err.Error())
-		last.Reason = run.Result.Reason
+		last.Error = s.redact(run.result.Err.Error())
+		last.Reason = run.result.Reason
 		if last.Reason == "" {
 			last.Reason = "other"
 		}
@@ -97,19 +94,20 @@ func (s *Store) Publish(ctx context.Context, run Run) *Snapshot {
 			last.Error = last.Reason
 		}
 	} else {
-		c.LastSuccess = run.Finished
+		c.LastSuccess = run.finished
 	}
 	c.Last = last
-	c.Streak = c.Streak.Next(ok)
-	c.State = NextState(c.State, c.Streak, def.FailureThreshold, def.SuccessThreshold)
+	c.streak = c.streak.next(ok)
+	c.ConsecutiveFailures = c.streak.failures
+	c.state = nextState(c.state, c.streak, c.FailureThreshold, c.SuccessThreshold)
 	c.Stats = c.Stats.with(ok, last.Reason, last.Duration())
-	c.StaleAt = run.Finished.Add(def.StaleAfter)
+	c.StaleAt = run.finished.Add(c.StaleAfter)
 	checks[i] = c
 	return s.publishLocked(ctx, prev, checks, prev.ShuttingDown, &run)
 }
 
-// ShutDown turns readiness to shutting_down for good.
-func (s *Store) ShutDown() *Snapshot {
+// shutDown turns readiness to shutting_down for good.
+func (s *store) shutDown() *Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prev := s.current.Load()
@@ -119,25 +117,25 @@ func (s *Store) ShutDown() *Snapshot {
 	return s.publishLocked(context.Background(), prev, slices.Clone(prev.Checks), true, nil)
 }
 
-// Refresh re-evaluates staleness against the clock and publishes a new
+// refresh re-evaluates staleness against the clock and publishes a new
 // generation only if some check became stale (or fresh).
-func (s *Store) Refresh() *Snapshot {
+func (s *store) refresh() *Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prev := s.current.Load()
 	now := s.now()
 	for _, c := range prev.Checks {
-		if c.Stale != isStale(c, now) {
+		if (c.Status == StatusStale) != isStale(c, now) {
 			return s.publishLocked(context.Background(), prev, slices.Clone(prev.Checks), prev.ShuttingDown, nil)
 		}
 	}
 	return prev
 }
 
-// Watch keeps staleness true to the clock: it sleeps until the next check
+// watch keeps staleness true to the clock: it sleeps until the next check
 // would turn stale, refreshes, and repeats until ctx is done. Without it a
 // result would stay "ok" for as long as nothing else publishes.
-func (s *Store) Watch(ctx context.Context) {
+func (s *store) watch(ctx context.Context) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -147,7 +145,7 @@ func (s *Store) Watch(ctx context.Context) {
 		case <-s.changed:
 		case <-timer.C:
 		}
-		snap := s.Refresh()
+		snap := s.refresh()
 		timer.Reset(nextDeadline(snap, s.now()))
 	}
 }
@@ -156,7 +154,7 @@ func (s *Store) Watch(ctx context.Context) {
 func nextDeadline(snap *Snapshot, now time.Time) time.Duration {
 	wait := time.Hour
 	for _, c := range snap.Checks {
-		if !c.Stale {
+		if c.Status != StatusStale {
 			wait = min(wait, c.StaleAt.Sub(now))
 		}
 	}
@@ -167,10 +165,13 @@ func isStale(c CheckSnapshot, now time.Time) bool { return !now.Before(c.StaleAt
 
 // publishLocked makes checks the next generation. s.mu must be held; checks
 // must be a copy the caller owns.
-func (s *Store) publishLocked(ctx context.Context, prev *Snapshot, checks []CheckSnapshot, shuttingDown bool, run *Run) *Snapshot {
+func (s *store) publishLocked(ctx context.Context, prev *Snapshot, checks []CheckSnapshot, shuttingDown bool, run *finishedRun) *Snapshot {
 	now := s.now()
 	for i := range checks {
-		checks[i].Stale = isStale(checks[i], now)
+		checks[i].Status = checks[i].state
+		if isStale(checks[i], now) {
+			checks[i].Status = StatusStale
+		}
 	}
 	next := &Snapshot{
 		Generation:   prev.Generation + 1,
@@ -182,7 +183,7 @@ func (s *Store) publishLocked(ctx context.Context, prev *Snapshot, checks []Chec
 	}
 	s.current.Store(next)
 	for _, o := range s.observers {
-		o.Published(ctx, prev, next, run)
+		o.published(ctx, prev, next, run)
 	}
 	select {
 	case s.changed <- struct{}{}:

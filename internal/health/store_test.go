@@ -22,7 +22,7 @@ func (c *fakeClock) add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func newTestStore(t *testing.T, clock *fakeClock, defs ...Definition) *Store {
+func newTestStore(t *testing.T, clock *fakeClock, defs ...Definition) *store {
 	t.Helper()
 	cfg := defaultConfig()
 	cfg.now = clock.now
@@ -36,20 +36,20 @@ func newTestStore(t *testing.T, clock *fakeClock, defs ...Definition) *Store {
 	return newStore(cfg, defs)
 }
 
-func run(clock *fakeClock, check string, err error, reason string) Run {
+func run(clock *fakeClock, check string, err error, reason string) finishedRun {
 	start := clock.now()
 	clock.add(10 * time.Millisecond)
-	return Run{Check: check, Started: start, Finished: clock.now(), Result: Result{Err: err, Reason: reason}}
+	return finishedRun{check: check, started: start, finished: clock.now(), result: Result{Err: err, Reason: reason}}
 }
 
 func TestStore_Generation0IsStartingWithEveryCheckUnknown(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1000, 0)}
 	s := newTestStore(t, clock, Definition{Name: "database", Checker: okChecker, Critical: true})
-	snap := s.Snapshot()
+	snap := s.snapshot()
 	if snap.Generation != 0 || snap.Readiness != ReadinessStarting {
 		t.Fatalf("generation %d readiness %q, want 0 starting", snap.Generation, snap.Readiness)
 	}
-	if c, _ := snap.Check("database"); c.Status() != StatusUnknown || c.Last != nil {
+	if c, _ := snap.Check("database"); c.Status != StatusUnknown || c.Last != nil {
 		t.Fatalf("check before any run: %+v", c)
 	}
 }
@@ -58,19 +58,19 @@ func TestStore_PublishAppliesThresholdsAndCountsRuns(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1000, 0)}
 	s := newTestStore(t, clock, Definition{Name: "database", Checker: okChecker, Critical: true, FailureThreshold: 2})
 
-	snap := s.Publish(context.Background(), run(clock, "database", nil, ""))
+	snap := s.publish(context.Background(), run(clock, "database", nil, ""))
 	if snap.Generation != 1 || snap.Readiness != ReadinessReady {
 		t.Fatalf("after success: generation %d readiness %q", snap.Generation, snap.Readiness)
 	}
-	snap = s.Publish(context.Background(), run(clock, "database", errors.New("dial: connection refused"), "refused"))
+	snap = s.publish(context.Background(), run(clock, "database", errors.New("dial: connection refused"), "refused"))
 	c, _ := snap.Check("database")
-	if snap.Readiness != ReadinessReady || c.Streak.Failures != 1 {
-		t.Fatalf("one failure under threshold 2: readiness %q streak %+v", snap.Readiness, c.Streak)
+	if snap.Readiness != ReadinessReady || c.ConsecutiveFailures != 1 {
+		t.Fatalf("one failure under threshold 2: readiness %q consecutive failures %d", snap.Readiness, c.ConsecutiveFailures)
 	}
-	snap = s.Publish(context.Background(), run(clock, "database", errors.New("dial: connection refused"), "refused"))
+	snap = s.publish(context.Background(), run(clock, "database", errors.New("dial: connection refused"), "refused"))
 	c, _ = snap.Check("database")
-	if snap.Readiness != ReadinessNotReady || c.Status() != StatusFailing {
-		t.Fatalf("two failures: readiness %q status %q", snap.Readiness, c.Status())
+	if snap.Readiness != ReadinessNotReady || c.Status != StatusFailing {
+		t.Fatalf("two failures: readiness %q status %q", snap.Readiness, c.Status)
 	}
 	if c.Last.Reason != "refused" || c.Last.Error != "dial: connection refused" {
 		t.Fatalf("last run: %+v", c.Last)
@@ -89,7 +89,7 @@ func TestStore_PublishAppliesThresholdsAndCountsRuns(t *testing.T) {
 func TestStore_FailureReasonDefaultsToOtherAndErrorIsRedacted(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1000, 0)}
 	s := newTestStore(t, clock, Definition{Name: "database", Checker: okChecker, Critical: true})
-	snap := s.Publish(context.Background(), run(clock, "database", errors.New("password hunter2 rejected"), ""))
+	snap := s.publish(context.Background(), run(clock, "database", errors.New("password hunter2 rejected"), ""))
 	c, _ := snap.Check("database")
 	if c.Last.Reason != "other" || strings.Contains(c.Last.Error, "hunter2") {
 		t.Fatalf("last run: %+v", c.Last)
@@ -100,22 +100,22 @@ func TestStore_OldResultTurnsStaleAndReadinessOff(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1000, 0)}
 	s := newTestStore(t, clock, Definition{Name: "database", Checker: okChecker, Critical: true,
 		Interval: time.Second, Timeout: 100 * time.Millisecond})
-	s.Publish(context.Background(), run(clock, "database", nil, ""))
+	s.publish(context.Background(), run(clock, "database", nil, ""))
 
 	clock.add(3 * time.Second) // under 3 x 1s + 100ms
-	if snap := s.Refresh(); snap.Generation != 1 || snap.Readiness != ReadinessReady {
+	if snap := s.refresh(); snap.Generation != 1 || snap.Readiness != ReadinessReady {
 		t.Fatalf("fresh result: generation %d readiness %q", snap.Generation, snap.Readiness)
 	}
 	clock.add(200 * time.Millisecond)
-	snap := s.Refresh()
+	snap := s.refresh()
 	c, _ := snap.Check("database")
-	if snap.Generation != 2 || snap.Readiness != ReadinessNotReady || c.Status() != StatusStale {
-		t.Fatalf("old result: generation %d readiness %q status %q", snap.Generation, snap.Readiness, c.Status())
+	if snap.Generation != 2 || snap.Readiness != ReadinessNotReady || c.Status != StatusStale {
+		t.Fatalf("old result: generation %d readiness %q status %q", snap.Generation, snap.Readiness, c.Status)
 	}
-	if again := s.Refresh(); again != snap {
+	if again := s.refresh(); again != snap {
 		t.Fatalf("Refresh without change published generation %d", again.Generation)
 	}
-	snap = s.Publish(context.Background(), run(clock, "database", nil, ""))
+	snap = s.publish(context.Background(), run(clock, "database", nil, ""))
 	if snap.Readiness != ReadinessReady {
 		t.Fatalf("a new result must clear staleness: readiness %q", snap.Readiness)
 	}
@@ -126,7 +126,7 @@ func TestStore_CheckThatNeverReportsTurnsStale(t *testing.T) {
 	s := newTestStore(t, clock, Definition{Name: "database", Checker: okChecker, Critical: true,
 		Interval: time.Second, Timeout: 100 * time.Millisecond})
 	clock.add(4 * time.Second)
-	if snap := s.Refresh(); snap.Readiness != ReadinessNotReady {
+	if snap := s.refresh(); snap.Readiness != ReadinessNotReady {
 		t.Fatalf("no result for longer than the bound: readiness %q, want not_ready", snap.Readiness)
 	}
 }
@@ -134,15 +134,15 @@ func TestStore_CheckThatNeverReportsTurnsStale(t *testing.T) {
 func TestStore_ShutDownIsFinal(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1000, 0)}
 	s := newTestStore(t, clock, Definition{Name: "database", Checker: okChecker, Critical: true})
-	s.Publish(context.Background(), run(clock, "database", nil, ""))
-	snap := s.ShutDown()
+	s.publish(context.Background(), run(clock, "database", nil, ""))
+	snap := s.shutDown()
 	if snap.Readiness != ReadinessShuttingDown || snap.Generation != 2 {
 		t.Fatalf("after ShutDown: generation %d readiness %q", snap.Generation, snap.Readiness)
 	}
-	if s.ShutDown() != snap {
+	if s.shutDown() != snap {
 		t.Fatal("a second ShutDown published again")
 	}
-	if snap = s.Publish(context.Background(), run(clock, "database", nil, "")); snap.Readiness != ReadinessShuttingDown {
+	if snap = s.publish(context.Background(), run(clock, "database", nil, "")); snap.Readiness != ReadinessShuttingDown {
 		t.Fatalf("a run after shutdown: readiness %q", snap.Readiness)
 	}
 }
@@ -151,7 +151,7 @@ func TestStore_ObserversSeeEveryGenerationInOrder(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1000, 0)}
 	var seen []uint64
 	var runs int
-	obs := observerFunc(func(_ context.Context, prev, next *Snapshot, r *Run) {
+	obs := observerFunc(func(_ context.Context, prev, next *Snapshot, r *finishedRun) {
 		if next.Generation != prev.Generation+1 {
 			t.Errorf("observer saw %d after %d", next.Generation, prev.Generation)
 		}
@@ -162,18 +162,18 @@ func TestStore_ObserversSeeEveryGenerationInOrder(t *testing.T) {
 	})
 	cfg := defaultConfig()
 	cfg.now = clock.now
-	cfg.observers = []Observer{obs}
+	cfg.observers = []observer{obs}
 	s := newStore(cfg, []Definition{Definition{Name: "database", Checker: okChecker, Critical: true}.withDefaults()})
-	s.Publish(context.Background(), run(clock, "database", nil, ""))
-	s.Publish(context.Background(), run(clock, "database", errors.New("x"), "other"))
-	s.ShutDown()
+	s.publish(context.Background(), run(clock, "database", nil, ""))
+	s.publish(context.Background(), run(clock, "database", errors.New("x"), "other"))
+	s.shutDown()
 	if len(seen) != 3 || seen[2] != 3 || runs != 2 {
 		t.Fatalf("observer saw generations %v with %d runs", seen, runs)
 	}
 }
 
-type observerFunc func(ctx context.Context, prev, next *Snapshot, run *Run)
+type observerFunc func(ctx context.Context, prev, next *Snapshot, run *finishedRun)
 
-func (f observerFunc) Published(ctx context.Context, prev, next *Snapshot, run *Run) {
+func (f observerFunc) published(ctx context.Context, prev, next *Snapshot, run *finishedRun) {
 	f(ctx, prev, next, run)
 }

@@ -2,6 +2,7 @@ package health
 
 import (
 	"context"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -9,22 +10,22 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Span attributes of a check run.
+// Span attributes of a check run (docs/tracing.md).
 const (
-	AttrCheckName   = attribute.Key("dbhealth.check.name")
-	AttrCheckStatus = attribute.Key("dbhealth.check.status")
-	AttrCheckReason = attribute.Key("dbhealth.check.reason")
-	AttrCritical    = attribute.Key("dbhealth.check.critical")
-	AttrTarget      = attribute.Key("dbhealth.target")
-	AttrGeneration  = attribute.Key("dbhealth.generation")
-	AttrReadiness   = attribute.Key("dbhealth.readiness")
-	AttrFrom        = attribute.Key("dbhealth.check.status.from")
-	AttrTo          = attribute.Key("dbhealth.check.status.to")
+	attrCheckName   = attribute.Key("dbhealth.check.name")
+	attrCheckStatus = attribute.Key("dbhealth.check.status")
+	attrCheckReason = attribute.Key("dbhealth.check.reason")
+	attrCritical    = attribute.Key("dbhealth.check.critical")
+	attrTarget      = attribute.Key("dbhealth.target")
+	attrGeneration  = attribute.Key("dbhealth.generation")
+	attrReadiness   = attribute.Key("dbhealth.readiness")
+	attrFrom        = attribute.Key("dbhealth.check.status.from")
+	attrTo          = attribute.Key("dbhealth.check.status.to")
 )
 
-// EventStatusChange is the span event added when a run changes its check's
+// eventStatusChange is the span event added when a run changes its check's
 // status (ok -> failing, ...).
-const EventStatusChange = "dbhealth.check.status_change"
+const eventStatusChange = "dbhealth.check.status_change"
 
 // instrumentation is the tracer's name.
 const instrumentation = "github.com/dbhealth/dbhealth-exporter/internal/health"
@@ -32,34 +33,34 @@ const instrumentation = "github.com/dbhealth/dbhealth-exporter/internal/health"
 // startSpan opens the span of one check run; the Checker's SQL becomes its
 // children through ctx. The span is described by spanObserver at publish and
 // ended by the engine.
-func startSpan(ctx context.Context, tracer trace.Tracer, d Definition, target string, run Run) (context.Context, trace.Span) {
+func startSpan(ctx context.Context, tracer trace.Tracer, d Definition, target string, started time.Time) (context.Context, trace.Span) {
 	return tracer.Start(ctx, "check "+d.Name,
-		trace.WithTimestamp(run.Started),
+		trace.WithTimestamp(started),
 		trace.WithSpanKind(trace.SpanKindInternal),
-		trace.WithAttributes(AttrCheckName.String(d.Name), AttrTarget.String(target), AttrCritical.Bool(d.Critical)))
+		trace.WithAttributes(attrCheckName.String(d.Name), attrTarget.String(target), attrCritical.Bool(d.Critical)))
 }
 
 // spanObserver describes a run's span from the generation its publish made:
 // the same status, error and generation that probes and metrics show.
 type spanObserver struct{}
 
-func (spanObserver) Published(ctx context.Context, prev, next *Snapshot, run *Run) {
+func (spanObserver) published(ctx context.Context, prev, next *Snapshot, run *finishedRun) {
 	span := trace.SpanFromContext(ctx)
 	if run == nil || !span.IsRecording() {
 		return
 	}
-	c, _ := next.Check(run.Check)
+	c, _ := next.Check(run.check)
 	span.SetAttributes(
-		AttrGeneration.Int64(int64(next.Generation)),
-		AttrCheckStatus.String(string(c.Status())),
-		AttrReadiness.String(string(next.Readiness)),
+		attrGeneration.Int64(int64(next.Generation)),
+		attrCheckStatus.String(string(c.Status)),
+		attrReadiness.String(string(next.Readiness)),
 	)
-	if before, _ := prev.Check(run.Check); before.Status() != c.Status() {
-		span.AddEvent(EventStatusChange, trace.WithAttributes(
-			AttrFrom.String(string(before.Status())), AttrTo.String(string(c.Status()))))
+	if before, _ := prev.Check(run.check); before.Status != c.Status {
+		span.AddEvent(eventStatusChange, trace.WithAttributes(
+			attrFrom.String(string(before.Status)), attrTo.String(string(c.Status))))
 	}
 	if c.Last != nil && !c.Last.OK() {
-		span.SetAttributes(AttrCheckReason.String(c.Last.Reason))
+		span.SetAttributes(attrCheckReason.String(c.Last.Reason))
 		// The error as an exception event, typed by its reason; the text
 		// was redacted at publish.
 		span.AddEvent(semconv.ExceptionEventName, trace.WithAttributes(

@@ -26,7 +26,7 @@ func TestEngine_EachRunIsOneSpanDescribedByItsGeneration(t *testing.T) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	var n atomic.Int64
 	e, err := NewEngine([]Definition{{Name: "database", Critical: true, Interval: 20 * time.Millisecond, Timeout: 10 * time.Millisecond,
-		Checker: CheckerFunc(func(ctx context.Context) Result {
+		Checker: checkerFunc(func(ctx context.Context) Result {
 			if n.Add(1) == 2 {
 				return Result{Err: errors.New("connection refused, password hunter2"), Reason: "refused"}
 			}
@@ -39,7 +39,7 @@ func TestEngine_EachRunIsOneSpanDescribedByItsGeneration(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
-	waitFor(t, e.Store(), "three runs", func(s *Snapshot) bool { return s.Generation >= 3 })
+	waitFor(t, e.Snapshot, "three runs", func(s *Snapshot) bool { return s.Generation >= 3 })
 	cancel()
 	<-done
 
@@ -72,7 +72,7 @@ func TestEngine_EachRunIsOneSpanDescribedByItsGeneration(t *testing.T) {
 	var changes int
 	for _, s := range spans[:3] {
 		for _, ev := range s.Events() {
-			if ev.Name == EventStatusChange {
+			if ev.Name == eventStatusChange {
 				changes++
 			}
 		}

@@ -14,7 +14,7 @@ const (
 // CheckVerdict is the readiness one check alone would give, whether or not it
 // is critical: /readyz/<check> answers with it.
 func CheckVerdict(c CheckSnapshot) Readiness {
-	switch c.Status() {
+	switch c.Status {
 	case StatusOK:
 		return ReadinessReady
 	case StatusUnknown:

@@ -1,43 +1,34 @@
-// Package metrics turns the current health.Snapshot into Prometheus metrics
-// at scrape time. Every value comes from one snapshot read once per scrape,
-// so a scrape always shows a single generation, the same one /readyz serves.
-//
-//	reg.MustRegister(metrics.NewCollector(engine.Store().Snapshot))
 package metrics
 
 import (
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/health"
 )
 
-// DetailsCollector is implemented by check Details that export metrics of
-// their own (see package collectors).
-type DetailsCollector interface {
-	CollectMetrics(target string, ch chan<- prometheus.Metric)
+// CheckCollector is implemented by the Checker of a check that exports
+// metrics of its own, such as the database check's dbhealth_up. The
+// Collector calls CollectMetrics on every scrape with the check's entry of
+// the snapshot being scraped; the metrics must be built from that entry
+// (its Last.Details) alone, never from state the Checker keeps, so that
+// they show the same generation as everything else.
+type CheckCollector interface {
+	CollectMetrics(target string, check health.CheckSnapshot, ch chan<- prometheus.Metric)
 }
 
 // Collector is an unchecked prometheus.Collector over the snapshot source.
 type Collector struct {
 	snapshot func() *health.Snapshot
-	upCheck  string
 }
 
-// NewCollector returns a collector reading snapshots from snapshot. The
-// last-run success of the check named "database" is exported as
-// dbhealth_up.
+// NewCollector returns a collector reading snapshots from snapshot.
 func NewCollector(snapshot func() *health.Snapshot) *Collector {
-	return &Collector{snapshot: snapshot, upCheck: "database"}
+	return &Collector{snapshot: snapshot}
 }
 
 var (
-	target      = []string{"target"}
 	checkLabels = []string{"target", "check"}
 
-	descUp = prometheus.NewDesc("dbhealth_up",
-		"1 if the last database check succeeded (a fresh connection and SELECT 1), 0 otherwise.", target, nil)
 	descReady = prometheus.NewDesc("dbhealth_ready",
 		"1 if /readyz answers ready right now, 0 otherwise (not_ready, starting or shutting_down).", nil, nil)
 	descGeneration = prometheus.NewDesc("dbhealth_snapshot_generation",
@@ -62,27 +53,30 @@ var (
 		"Failed check runs by reason.", []string{"target", "check", "reason"}, nil)
 )
 
-// Describe sends nothing: the collector is unchecked, because check details
-// bring metrics of their own.
+// Describe sends nothing: the collector is unchecked, because checks bring
+// metrics of their own.
 func (c *Collector) Describe(chan<- *prometheus.Desc) {}
 
 // Collect builds every metric from one snapshot.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	snap := c.snapshot()
-	ch <- gauge(descReady, boolFloat(snap.Readiness == health.ReadinessReady))
-	ch <- gauge(descGeneration, float64(snap.Generation))
+	ch <- Gauge(descReady, Bool(snap.Readiness == health.ReadinessReady))
+	ch <- Gauge(descGeneration, float64(snap.Generation))
 	for _, check := range snap.Checks {
 		c.collectCheck(ch, snap.Target, check)
 	}
 }
 
 func (c *Collector) collectCheck(ch chan<- prometheus.Metric, tgt string, check health.CheckSnapshot) {
+	if own, ok := check.Checker.(CheckCollector); ok {
+		own.CollectMetrics(tgt, check, ch)
+	}
 	labels := []string{tgt, check.Name}
 	for _, s := range health.AllStatuses {
-		ch <- gauge(descStatus, boolFloat(check.Status() == s), tgt, check.Name, string(s))
+		ch <- Gauge(descStatus, Bool(check.Status == s), tgt, check.Name, string(s))
 	}
-	ch <- gauge(descCritical, boolFloat(check.Critical), labels...)
-	ch <- gauge(descConsecutive, float64(check.Streak.Failures), labels...)
+	ch <- Gauge(descCritical, Bool(check.Critical), labels...)
+	ch <- Gauge(descConsecutive, float64(check.ConsecutiveFailures), labels...)
 	stats := check.Stats
 	ch <- prometheus.MustNewConstMetric(descRuns, prometheus.CounterValue, float64(stats.Successes), tgt, check.Name, "success")
 	ch <- prometheus.MustNewConstMetric(descRuns, prometheus.CounterValue, float64(stats.Failures), tgt, check.Name, "failure")
@@ -95,35 +89,11 @@ func (c *Collector) collectCheck(ch chan<- prometheus.Metric, tgt string, check 
 	}
 	ch <- prometheus.MustNewConstHistogram(descDuration, stats.DurationCount, stats.DurationSum, buckets, labels...)
 	if !check.LastSuccess.IsZero() {
-		ch <- gauge(descLastSuccess, unixSeconds(check.LastSuccess), labels...)
+		ch <- Gauge(descLastSuccess, UnixSeconds(check.LastSuccess), labels...)
 	}
 
-	last := check.Last
-	if last == nil {
-		if check.Name == c.upCheck {
-			ch <- gauge(descUp, 0, tgt)
-		}
-		return
-	}
-	ch <- gauge(descSuccess, boolFloat(last.OK()), labels...)
-	ch <- gauge(descLastRun, unixSeconds(last.Finished), labels...)
-	if check.Name == c.upCheck {
-		ch <- gauge(descUp, boolFloat(last.OK()), tgt)
-	}
-	if d, ok := last.Details.(DetailsCollector); ok {
-		d.CollectMetrics(tgt, ch)
+	if last := check.Last; last != nil {
+		ch <- Gauge(descSuccess, Bool(last.OK()), labels...)
+		ch <- Gauge(descLastRun, UnixSeconds(last.Finished), labels...)
 	}
 }
-
-func gauge(desc *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
-	return prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
-}
-
-func boolFloat(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

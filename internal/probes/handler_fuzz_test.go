@@ -18,7 +18,7 @@ import (
 // fuzzSources are the snapshots FuzzHandler serves, picked by a fuzzed byte.
 func fuzzSources() []fixed {
 	stale := ranCheck("database", true, "")
-	stale.Stale, stale.StaleAt = true, stale.Last.Finished.Add(32*time.Second)
+	stale.Status, stale.StaleAt = health.StatusStale, stale.Last.Finished.Add(32*time.Second)
 	details := ranCheck("migrations", true, "2 pending (0003_x,\n0004_y)")
 	details.Last.Details = map[string]any{"status": "overridden?", "pending": []string{"0003_x", "0004_y"}}
 	wedged := health.Liveness{OK: false, LastStart: t0, Bound: 2 * time.Minute}
@@ -29,7 +29,7 @@ func fuzzSources() []fixed {
 		{snapshot(false, ranCheck("database", true, ""), ranCheck("migrations", true, "1 pending")), alive},
 		{snapshot(false, ranCheck("audit", false, "disk full"), ranCheck("database", true, "connection refused"), details), alive},
 		{snapshot(true, ranCheck("database", true, "")), alive},
-		{snapshot(false, health.CheckSnapshot{Name: "database", Critical: true, State: health.StatusUnknown}), wedged},
+		{snapshot(false, health.CheckSnapshot{Definition: health.Definition{Name: "database", Critical: true}, Status: health.StatusUnknown}), wedged},
 		{snapshot(false, stale, ranCheck("migrations", true, "")), alive},
 		{snapshot(false), wedged},
 	}

@@ -24,10 +24,10 @@ func (f fixed) Liveness() health.Liveness  { return f.live }
 var t0 = time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
 
 func ranCheck(name string, critical bool, errText string) health.CheckSnapshot {
-	c := health.CheckSnapshot{Name: name, Critical: critical, State: health.StatusOK,
-		Last: &health.LastRun{Started: t0, Finished: t0.Add(5 * time.Millisecond)}, LastSuccess: t0}
+	c := health.CheckSnapshot{Definition: health.Definition{Name: name, Critical: critical}, Status: health.StatusOK,
+		Last: &health.Outcome{Started: t0, Finished: t0.Add(5 * time.Millisecond)}, LastSuccess: t0}
 	if errText != "" {
-		c.State, c.Streak = health.StatusFailing, health.Streak{Failures: 2}
+		c.Status, c.ConsecutiveFailures = health.StatusFailing, 2
 		c.Last.Error, c.Last.Reason, c.LastSuccess = errText, "refused", time.Time{}
 	}
 	return c
@@ -131,7 +131,7 @@ func TestReadyz_PerCheckPath_AnswersForThatCheckOnly(t *testing.T) {
 }
 
 func TestReadyz_ColdStart_IsStarting(t *testing.T) {
-	src := fixed{snapshot(false, health.CheckSnapshot{Name: "database", Critical: true, State: health.StatusUnknown}), alive}
+	src := fixed{snapshot(false, health.CheckSnapshot{Definition: health.Definition{Name: "database", Critical: true}, Status: health.StatusUnknown}), alive}
 	rec := serve(src, http.MethodGet, "/readyz")
 	var body map[string]any
 	_ = json.Unmarshal(rec.Body.Bytes(), &body)
@@ -142,7 +142,7 @@ func TestReadyz_ColdStart_IsStarting(t *testing.T) {
 
 func TestReadyz_Stale_NamesTheAgeOfTheLastResult(t *testing.T) {
 	c := ranCheck("database", true, "")
-	c.Stale, c.StaleAt = true, c.Last.Finished.Add(32*time.Second)
+	c.Status, c.StaleAt = health.StatusStale, c.Last.Finished.Add(32*time.Second)
 	src := fixed{snapshot(false, c), alive}
 	rec := serve(src, http.MethodGet, "/readyz?verbose")
 	if rec.Code != http.StatusServiceUnavailable ||

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/health"
+	"github.com/dbhealth/dbhealth-exporter/internal/redact"
 )
 
 // json renders the readiness payload. The top level keeps the shape load
@@ -22,7 +23,7 @@ func (v view) json(verdict health.Readiness) []byte {
 	checks := map[string]any{}
 	for _, c := range v.checks() {
 		checks[c.Name] = checkObject(c)
-		switch c.Status() {
+		switch c.Status {
 		case health.StatusOK:
 			body[c.Name] = "ok"
 		case health.StatusUnknown:
@@ -48,9 +49,9 @@ func checkObject(c health.CheckSnapshot) map[string]any {
 			_ = json.Unmarshal(raw, &o)
 		}
 	}
-	o["status"] = c.Status()
+	o["status"] = c.Status
 	o["critical"] = c.Critical
-	o["consecutive_failures"] = c.Streak.Failures
+	o["consecutive_failures"] = c.ConsecutiveFailures
 	if c.Last != nil {
 		o["checked_at"] = c.Last.Finished.UTC().Format(time.RFC3339Nano)
 		o["duration_seconds"] = c.Last.Duration().Seconds()
@@ -62,7 +63,7 @@ func checkObject(c health.CheckSnapshot) map[string]any {
 	if !c.LastSuccess.IsZero() {
 		o["last_success_at"] = c.LastSuccess.UTC().Format(time.RFC3339Nano)
 	}
-	if c.Stale {
+	if c.Status == health.StatusStale {
 		o["error"] = problem(c)
 	}
 	return o
@@ -71,9 +72,9 @@ func checkObject(c health.CheckSnapshot) map[string]any {
 // problem says in one line why a check is not ok.
 func problem(c health.CheckSnapshot) string {
 	switch {
-	case c.Stale && c.Last == nil:
+	case c.Status == health.StatusStale && c.Last == nil:
 		return "stale: no result since the exporter started"
-	case c.Stale:
+	case c.Status == health.StatusStale:
 		return fmt.Sprintf("stale: no result since %s (bound %s)",
 			c.Last.Finished.UTC().Format(time.RFC3339), c.StaleAt.Sub(c.Last.Finished))
 	case c.Last == nil:
@@ -92,12 +93,12 @@ func (v view) text(verdict health.Readiness) []byte {
 		switch {
 		case v.excluded(c.Name):
 			fmt.Fprintf(&b, "[+]%s excluded: ok\n", c.Name)
-		case c.Status() == health.StatusOK:
+		case c.Status == health.StatusOK:
 			fmt.Fprintf(&b, "[+]%s ok\n", c.Name)
 		case !c.Critical:
-			fmt.Fprintf(&b, "[-]%s failed (not critical): %s\n", c.Name, oneLine(problem(c)))
+			fmt.Fprintf(&b, "[-]%s failed (not critical): %s\n", c.Name, redact.Line(problem(c)))
 		default:
-			fmt.Fprintf(&b, "[-]%s failed: %s\n", c.Name, oneLine(problem(c)))
+			fmt.Fprintf(&b, "[-]%s failed: %s\n", c.Name, redact.Line(problem(c)))
 		}
 	}
 	if v.single == "" || v.single == shutdownCheck {
@@ -123,8 +124,6 @@ func (v view) text(verdict health.Readiness) []byte {
 	}
 	return b.Bytes()
 }
-
-func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
 
 func jsonLine(v any) []byte {
 	b, err := json.Marshal(v)

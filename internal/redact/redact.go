@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Mask replaces every secret.
@@ -55,4 +56,10 @@ func (r *Redactor) String(s string) string {
 		return s
 	}
 	return r.replacer.Replace(s)
+}
+
+// Line returns s as one line: every run of white space and control
+// characters (newlines, tabs, escapes) becomes a single space.
+func Line(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
 }

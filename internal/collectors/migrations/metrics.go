@@ -1,6 +1,11 @@
 package migrations
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dbhealth/dbhealth-exporter/internal/health"
+	"github.com/dbhealth/dbhealth-exporter/internal/metrics"
+)
 
 var (
 	target      = []string{"target"}
@@ -20,20 +25,24 @@ var (
 		"The migration tool and versions seen by the last migrations check; always 1.", []string{"target", "tool", "applied_version", "latest_version"}, nil)
 )
 
-// CollectMetrics exports the report of the last successful read.
-func (r *Report) CollectMetrics(tgt string, ch chan<- prometheus.Metric) {
-	gauge := func(d *prometheus.Desc, v float64) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, tgt)
+var _ metrics.CheckCollector = (*Check)(nil)
+
+// CollectMetrics exports the report of the last run that read the history,
+// from the check's entry in the snapshot being scraped; nothing when the
+// last run could not read it.
+func (*Check) CollectMetrics(tgt string, check health.CheckSnapshot, ch chan<- prometheus.Metric) {
+	if check.Last == nil {
+		return
 	}
-	gauge(descPending, float64(len(r.Pending)))
-	gauge(descApplied, float64(r.AppliedCount))
-	gauge(descUnknown, float64(len(r.Unknown)))
-	gauge(descDirty, float64(len(r.Dirty)))
-	gauge(descMismatch, float64(len(r.ChecksumMismatches)))
-	locked := 0.0
-	if r.Locked {
-		locked = 1
+	r, ok := check.Last.Details.(*Report)
+	if !ok {
+		return
 	}
-	gauge(descLocked, locked)
-	ch <- prometheus.MustNewConstMetric(descInfo, prometheus.GaugeValue, 1, tgt, r.Tool, r.LatestApplied, r.LatestOnDisk)
+	ch <- metrics.Gauge(descPending, float64(len(r.Pending)), tgt)
+	ch <- metrics.Gauge(descApplied, float64(r.AppliedCount), tgt)
+	ch <- metrics.Gauge(descUnknown, float64(len(r.Unknown)), tgt)
+	ch <- metrics.Gauge(descDirty, float64(len(r.Dirty)), tgt)
+	ch <- metrics.Gauge(descMismatch, float64(len(r.ChecksumMismatches)), tgt)
+	ch <- metrics.Gauge(descLocked, metrics.Bool(r.Locked), tgt)
+	ch <- metrics.Gauge(descInfo, 1, tgt, r.Tool, r.LatestApplied, r.LatestOnDisk)
 }

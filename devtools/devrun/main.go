@@ -5,7 +5,7 @@
 // migrations, runs the exporter against it (watching those migrations), and
 // removes the cluster when the exporter stops (Ctrl-C).
 //
-//	go run ./internal/devrun -exporter bin/dbhealth-exporter -- [exporter flags]
+//	go run ./devtools/devrun -exporter bin/dbhealth-exporter -- [exporter flags]
 package main
 
 import (

@@ -1,4 +1,4 @@
-package main
+package exporter_test
 
 import (
 	"encoding/json"
@@ -18,8 +18,7 @@ import (
 func TestConsistency_ReadyzAndMetricsNeverDisagreeForAGeneration(t *testing.T) {
 	cluster := pgtest.New(t)
 	proxy := pgtest.NewProxy(t, cluster.Addr())
-	ex := startInProcess(t, "postgres://postgres@"+proxy.Addr()+"/postgres?sslmode=disable",
-		"--check.interval=50ms", "--check.timeout=40ms")
+	ex := startInProcess(t, schedule("postgres://postgres@"+proxy.Addr()+"/postgres?sslmode=disable", 50*time.Millisecond, 40*time.Millisecond))
 	ex.waitReadiness(t, "ready")
 
 	var mu sync.Mutex

@@ -3,7 +3,7 @@
 // on this machine, and prints the results as Markdown (docs/benchmarks.md
 // holds a run and its discussion).
 //
-//	make build && go run ./internal/bench/cmd/exporterbench -exporter bin/dbhealth-exporter
+//	make build && go run ./devtools/exporterbench -exporter bin/dbhealth-exporter
 //
 // It starts throwaway PostgreSQL clusters (internal/pgtest), the exporter
 // binary, and three comparison servers (this program in serve mode, each in

@@ -1,4 +1,4 @@
-package main
+package exporter_test
 
 import (
 	"encoding/json"
@@ -16,8 +16,7 @@ func TestSoak_FlappingDatabase_NoGoroutineOrHeapGrowth(t *testing.T) {
 	const warmup, cycles = 300, 2000
 	cluster := pgtest.New(t)
 	proxy := pgtest.NewProxy(t, cluster.Addr())
-	ex := startInProcess(t, "postgres://postgres@"+proxy.Addr()+"/postgres?sslmode=disable",
-		"--check.interval=10ms", "--check.timeout=8ms")
+	ex := startInProcess(t, schedule("postgres://postgres@"+proxy.Addr()+"/postgres?sslmode=disable", 10*time.Millisecond, 8*time.Millisecond))
 
 	generation := func() uint64 {
 		_, body := ex.get(t, "/readyz")

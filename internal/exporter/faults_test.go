@@ -1,4 +1,4 @@
-package main
+package exporter_test
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/collectors"
+	"github.com/dbhealth/dbhealth-exporter/internal/exporter"
 	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
 )
 
@@ -153,8 +154,8 @@ type fault struct {
 	name    string
 	reason  string
 	options []pgtest.Option
-	// via decides what the exporter connects to and with which flags.
-	via    func(t *testing.T, f *faultEnv) (dsn string, args []string)
+	// via decides what the exporter connects to, and how.
+	via    func(t *testing.T, f *faultEnv) exporter.Database
 	inject func(t *testing.T, f *faultEnv)
 	heal   func(t *testing.T, f *faultEnv)
 }
@@ -167,11 +168,13 @@ type faultEnv struct {
 	replica *pgtest.Cluster
 }
 
-func direct(t *testing.T, f *faultEnv) (string, []string) { return f.cluster.DSN(f.db), nil }
+func direct(t *testing.T, f *faultEnv) exporter.Database {
+	return exporter.Database{DSN: f.cluster.DSN(f.db)}
+}
 
-func throughToxiproxy(t *testing.T, f *faultEnv) (string, []string) {
+func throughToxiproxy(t *testing.T, f *faultEnv) exporter.Database {
 	f.toxic = newToxic(t, f.cluster.Addr())
-	return "postgres://postgres@" + f.toxic.addr() + "/" + f.db + "?sslmode=disable", nil
+	return exporter.Database{DSN: "postgres://postgres@" + f.toxic.addr() + "/" + f.db + "?sslmode=disable"}
 }
 
 // handshakeBytes is how many bytes the server sends to a new connection of
@@ -254,9 +257,9 @@ var faults = []fault{
 			}
 		}},
 	{name: "password changed", reason: collectors.ReasonAuthFailed,
-		via: func(t *testing.T, f *faultEnv) (string, []string) {
+		via: func(t *testing.T, f *faultEnv) exporter.Database {
 			f.cluster.CreateRole(t, "app", "first-password")
-			return f.cluster.RoleDSN("app", "first-password", f.db), nil
+			return exporter.Database{DSN: f.cluster.RoleDSN("app", "first-password", f.db)}
 		},
 		inject: func(t *testing.T, f *faultEnv) { f.cluster.Exec(t, "postgres", "ALTER ROLE app PASSWORD 'rotated'") },
 		heal: func(t *testing.T, f *faultEnv) {
@@ -266,9 +269,9 @@ var faults = []fault{
 		inject: func(t *testing.T, f *faultEnv) { f.cluster.Exec(t, "postgres", "DROP DATABASE "+f.db+" WITH (FORCE)") },
 		heal:   func(t *testing.T, f *faultEnv) { f.cluster.Exec(t, "postgres", "CREATE DATABASE "+f.db) }},
 	{name: "replica until promoted", reason: collectors.ReasonReplica,
-		via: func(t *testing.T, f *faultEnv) (string, []string) {
+		via: func(t *testing.T, f *faultEnv) exporter.Database {
 			f.replica = pgtest.New(t, pgtest.WithReplicaOf(f.cluster))
-			return f.replica.DSN(f.db), []string{"--db.expect-primary"}
+			return exporter.Database{DSN: f.replica.DSN(f.db), ExpectPrimary: true}
 		},
 		inject: func(t *testing.T, f *faultEnv) {}, // it is a replica from the start
 		heal:   func(t *testing.T, f *faultEnv) { f.replica.Promote(t) }},
@@ -284,8 +287,9 @@ func TestFaults_ReadinessTellsTheTruthProbesStayFastAndTheExporterHeals(t *testi
 
 			env := &faultEnv{cluster: pgtest.New(t, fc.options...), db: "app"}
 			env.cluster.Exec(t, "postgres", "CREATE DATABASE app")
-			dsn, args := fc.via(t, env)
-			ex := startInProcess(t, dsn, append([]string{"--check.interval=" + faultInterval.String(), "--check.timeout=" + faultTimeout.String()}, args...)...)
+			cfg := schedule("", faultInterval, faultTimeout)
+			cfg.Database = fc.via(t, env)
+			ex := startInProcess(t, cfg)
 			if fc.reason != collectors.ReasonReplica {
 				ex.waitFor(t, "ready", func() bool { s, _ := ex.readyzReason(t); return s == "ready" })
 			}

@@ -1,4 +1,4 @@
-package main
+package exporter_test
 
 import (
 	"os"
@@ -48,7 +48,7 @@ func readMetricsDocs(t *testing.T) map[string]documented {
 // exposedFamilies gathers the exporter's dbhealth_ families.
 func exposedFamilies(t *testing.T, ex *inProcess, into map[string]*dto.MetricFamily) {
 	t.Helper()
-	families, err := ex.registry.Gather()
+	families, err := ex.Gatherer().Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func exposedFamilies(t *testing.T, ex *inProcess, into map[string]*dto.MetricFam
 			into[f.GetName()] = f
 		}
 	}
-	problems, err := testutil.GatherAndLint(ex.registry)
+	problems, err := testutil.GatherAndLint(ex.Gatherer())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,13 +96,15 @@ func TestMetricsDocs_MatchWhatTheExporterExposes(t *testing.T) {
 	// A golang-migrate history one migration behind examples/migrations, so
 	// the migrations metrics are exposed too.
 	cluster.Exec(t, "postgres", "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (1, false)")
-	ex := startInProcess(t, cluster.DSN("postgres"), "--check.interval=100ms", "--check.timeout=50ms", "--migrations.dir=../../examples/migrations")
+	cfg := schedule(cluster.DSN("postgres"), 100*time.Millisecond, 50*time.Millisecond)
+	cfg.Migrations.Dir = "../../examples/migrations"
+	ex := startInProcess(t, cfg)
 	exposed := map[string]*dto.MetricFamily{}
 
 	ex.waitReadiness(t, "not_ready") // one migration pending
 	exposedFamilies(t, ex, exposed)  // what only a reachable database shows
 	cluster.Stop(t)
-	waitFor(t, func() bool { up, _ := ex.registry.Gather(); return hasSample(up, "dbhealth_up", 0) })
+	waitFor(t, func() bool { up, _ := ex.Gatherer().Gather(); return hasSample(up, "dbhealth_up", 0) })
 	exposedFamilies(t, ex, exposed) // connection failure counters appear
 
 	docs := readMetricsDocs(t)

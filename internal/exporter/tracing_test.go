@@ -1,4 +1,4 @@
-package main
+package exporter_test
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/dbhealth/dbhealth-exporter/internal/exporter"
 	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
 )
 
@@ -46,7 +47,7 @@ func TestTracing_SpansMatchProbesAndMetricsOfTheirGeneration(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	cluster := pgtest.New(t)
-	ex := startInProcessTraced(t, cluster.DSN("postgres"), tp, "--check.interval=50ms", "--check.timeout=40ms")
+	ex := startInProcess(t, schedule(cluster.DSN("postgres"), 50*time.Millisecond, 40*time.Millisecond), exporter.WithTracerProvider(tp))
 
 	probe := &byGeneration{seen: map[uint64]string{}}
 	scrape := &byGeneration{seen: map[uint64]string{}}

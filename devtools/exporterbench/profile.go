@@ -19,7 +19,7 @@ import (
 // as the binary) on loopback TCP, and the bare handler next to it, and
 // writes a CPU profile of each under wrk, then an allocation profile:
 //
-//	go run ./internal/bench/cmd/exporterbench -profile /tmp/prof
+//	go run ./devtools/exporterbench -profile /tmp/prof
 //	go tool pprof -top /tmp/prof/readyz.cpu.pprof
 func profile(ctx context.Context, o options) error {
 	if err := os.MkdirAll(o.profile, 0o755); err != nil {

@@ -1,27 +1,33 @@
-package main
+package redact
 
 import (
 	"errors"
-	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
 	"unicode"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// secrets lists every password the exporter may come to hold: from the
-// parsed configuration (DSN, PGPASSWORD, .pgpass; one password serves
-// every host of a multi-host DSN) and, in case parsing
-// failed, from the raw connection string itself.
-func secrets(dsn string, cfg *pgxpool.Config, getenv func(string) string) []string {
-	out := append([]string{getenv("PGPASSWORD")}, passwordCandidates(dsn)...)
-	if cfg != nil {
-		out = append(out, cfg.ConnConfig.Password)
+// ForConnString returns a Redactor for every password the exporter may come
+// to hold for a connection string: the one pgx parsed (from the string,
+// PGPASSWORD or .pgpass; one password serves every host of a multi-host
+// string; "" when it did not parse), PGPASSWORD, and every reading of the
+// raw string itself, in case parsing failed.
+func ForConnString(dsn, parsedPassword string, getenv func(string) string) *Redactor {
+	return New(append([]string{getenv("PGPASSWORD"), parsedPassword}, passwordCandidates(dsn)...)...)
+}
+
+// ForArgs returns a Redactor for whatever looks like a password in a
+// command line: a flag parser may quote an argument, and a misplaced
+// argument may be a connection string.
+func ForArgs(args []string) *Redactor {
+	var secrets []string
+	for _, arg := range args {
+		secrets = append(secrets, passwordCandidates(arg)...)
 	}
-	return out
+	return New(secrets...)
 }
 
 // minPiece is the shortest part of a candidate password masked on its own.
@@ -100,17 +106,10 @@ func rawPassword(dsn string) string {
 	return ""
 }
 
-// describe names the database for logs and the landing page, without the
-// password.
-func describe(cfg *pgxpool.Config) string {
-	c := cfg.ConnConfig
-	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
-}
-
-// parseErrorText says why a connection string does not parse without
-// quoting it: pgx's message quotes the string, with a redaction that is
-// necessarily best effort for a string it cannot parse.
-func parseErrorText(err error) string {
+// ParseError says why a connection string does not parse without quoting
+// it: pgx's message quotes the string, with a redaction that is necessarily
+// best effort for a string it cannot parse.
+func ParseError(err error) string {
 	var pce *pgconn.ParseConfigError
 	if !errors.As(err, &pce) {
 		return err.Error()

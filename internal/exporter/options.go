@@ -1,0 +1,49 @@
+package exporter
+
+import (
+	"io"
+	"log/slog"
+	"os"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// options are what New takes from the process rather than the operator.
+type options struct {
+	getenv         func(string) string
+	logOutput      io.Writer
+	logger         *slog.Logger
+	tracerProvider trace.TracerProvider
+}
+
+// Option changes what New takes from the process.
+type Option func(*options)
+
+// WithGetenv reads environment variables (DATABASE_URL is not among them:
+// see Database.DSN; PGPASSWORD and the OTEL_* variables are) through
+// getenv. Default os.Getenv.
+func WithGetenv(getenv func(string) string) Option { return func(o *options) { o.getenv = getenv } }
+
+// WithLogOutput writes the log to w, in Config.Log's format. Default
+// os.Stderr.
+func WithLogOutput(w io.Writer) Option { return func(o *options) { o.logOutput = w } }
+
+// WithLogger logs through logger instead, unredacted, ignoring Config.Log
+// (benchmarks discard the log). Default: a logger built from Config.Log
+// that masks the database password.
+func WithLogger(logger *slog.Logger) Option { return func(o *options) { o.logger = logger } }
+
+// WithTracerProvider sends the check runs' spans to tp instead of what the
+// OTEL_* variables configure (tests record spans in memory). Default: the
+// OTEL_* variables.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tracerProvider = tp }
+}
+
+func newOptions(opts []Option) options {
+	o := options{getenv: os.Getenv, logOutput: os.Stderr}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}

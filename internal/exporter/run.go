@@ -1,0 +1,79 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// shutdownTimeout bounds the graceful shutdown after the drain: requests in
+// flight get this long to finish.
+const shutdownTimeout = 10 * time.Second
+
+// Run listens on the configured addresses and serves (see Serve). An
+// address that cannot be listened on is an error at once.
+func (e *Exporter) Run(ctx context.Context) error {
+	listeners := make([]net.Listener, 0, len(e.cfg.Web.ListenAddresses))
+	for _, addr := range e.cfg.Web.ListenAddresses {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			e.logger.Error("cannot listen", "address", addr, "err", err)
+			for _, open := range listeners {
+				open.Close()
+			}
+			e.Close()
+			return fmt.Errorf("cannot listen on %s: %w", addr, err)
+		}
+		listeners = append(listeners, l)
+	}
+	return e.Serve(ctx, listeners...)
+}
+
+// Serve runs the checks and serves on the listeners until ctx ends, then
+// drains: readiness turns shutting_down at once, the server keeps answering
+// for the shutdown delay so load balancers stop sending traffic, then it
+// shuts down gracefully, the checks stop and the pool closes. It returns
+// nil after a drain, or the error that stopped a server.
+func (e *Exporter) Serve(ctx context.Context, listeners ...net.Listener) error {
+	defer e.Close()
+	engineCtx, stopEngine := context.WithCancel(context.Background())
+	engineDone := make(chan struct{})
+	go func() { e.engine.Run(engineCtx); close(engineDone) }()
+	defer func() { stopEngine(); <-engineDone }()
+
+	server := NewHTTPServer(e.handler, slog.NewLogLogger(e.logger.Handler(), slog.LevelDebug))
+	served := make(chan error, len(listeners))
+	for _, l := range listeners {
+		go func() { served <- e.web.Serve(server, l) }()
+	}
+
+	var failed error
+	select {
+	case <-ctx.Done():
+		e.engine.ShutDown()
+		e.logger.Info("shutting down: readiness fails from now on; draining", "delay", e.cfg.Web.ShutdownDelay)
+		time.Sleep(e.cfg.Web.ShutdownDelay)
+	case err := <-served:
+		e.logger.Error("server failed", "err", err)
+		e.engine.ShutDown()
+		failed = fmt.Errorf("server failed: %w", err)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		e.logger.Error("graceful shutdown incomplete", "err", err)
+	}
+	if err := e.telemetry.Shutdown(shutdownCtx); err != nil {
+		e.logger.Warn("flushing telemetry", "err", err)
+	}
+	e.logger.Info("stopped")
+	return failed
+}
+
+// Close releases what New acquired (the pool) for an exporter that is not
+// served; Serve calls it when it returns.
+func (e *Exporter) Close() { e.pool.Close() }
