@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // alembic is SQLAlchemy's Alembic. --migrations.dir is the versions
@@ -182,17 +184,8 @@ func (alembic) Status(ctx context.Context, db Querier, loc Location, disk []Migr
 	if err != nil {
 		return Report{}, err
 	}
-	var heads []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return Report{}, err
-		}
-		heads = append(heads, v)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	heads, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
 		return Report{}, err
 	}
 	return alembicCompare(disk, heads), nil

@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // atlas is Ariga's Atlas, versioned workflow. --migrations.dir is the
@@ -181,12 +183,13 @@ func parseAtlasSum(data []byte) (atlasSums, error) {
 	return sums, nil
 }
 
-// atlasRevision is one row of atlas_schema_revisions.
+// atlasRevision is one row of atlas_schema_revisions, its fields in the
+// order Status selects the columns (pgx.RowToStructByPos).
 type atlasRevision struct {
-	version, description string
-	typ                  int64
-	applied, total       int64
-	err, hash            string
+	Version, Description string
+	Type                 int64
+	Applied, Total       int64
+	Error, Hash          string
 }
 
 // Status reads every revision and compares it with the files.
@@ -195,16 +198,8 @@ func (atlas) Status(ctx context.Context, db Querier, loc Location, disk []Migrat
 	if err != nil {
 		return Report{}, err
 	}
-	defer rows.Close()
-	var revs []atlasRevision
-	for rows.Next() {
-		var r atlasRevision
-		if err := rows.Scan(&r.version, &r.description, &r.typ, &r.applied, &r.total, &r.err, &r.hash); err != nil {
-			return Report{}, err
-		}
-		revs = append(revs, r)
-	}
-	if err := rows.Err(); err != nil {
+	revs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[atlasRevision])
+	if err != nil {
 		return Report{}, err
 	}
 	return compareRows(disk, atlasRows(disk, revs)), nil
@@ -218,13 +213,13 @@ const atlasRevisionBaseline = 1
 // first file that is not applied or whose hash differs: past it, every
 // running hash differs anyway.
 func atlasRows(disk []Migration, revs []atlasRevision) []Row {
-	slices.SortFunc(revs, func(a, b atlasRevision) int { return strings.Compare(a.version, b.version) })
+	slices.SortFunc(revs, func(a, b atlasRevision) int { return strings.Compare(a.Version, b.Version) })
 	recorded := map[string]bool{}
 	baseline := ""
 	for _, r := range revs {
-		recorded[r.version] = true
-		if r.typ&atlasRevisionBaseline != 0 && r.version > baseline {
-			baseline = r.version
+		recorded[r.Version] = true
+		if r.Type&atlasRevisionBaseline != 0 && r.Version > baseline {
+			baseline = r.Version
 		}
 	}
 	var rows []Row
@@ -236,15 +231,15 @@ func atlasRows(disk []Migration, revs []atlasRevision) []Row {
 	}
 	hashes := atlasComparableHashes(disk, revs, recorded)
 	for _, r := range revs {
-		name := r.version
-		if r.description != "" {
-			name += "_" + r.description
+		name := r.Version
+		if r.Description != "" {
+			name += "_" + r.Description
 		}
 		rows = append(rows, Row{
-			Version:  r.version,
+			Version:  r.Version,
 			Name:     name,
-			Checksum: hashes[r.version],
-			Failed:   r.err != "" || r.applied < r.total,
+			Checksum: hashes[r.Version],
+			Failed:   r.Error != "" || r.Applied < r.Total,
 		})
 	}
 	slices.SortStableFunc(rows, func(a, b Row) int { return strings.Compare(a.Version, b.Version) })
@@ -256,7 +251,7 @@ func atlasRows(disk []Migration, revs []atlasRevision) []Row {
 func atlasComparableHashes(disk []Migration, revs []atlasRevision, recorded map[string]bool) map[string]string {
 	stored := map[string]string{}
 	for _, r := range revs {
-		stored[r.version] = strings.TrimPrefix(r.hash, "h1:")
+		stored[r.Version] = strings.TrimPrefix(r.Hash, "h1:")
 	}
 	out := map[string]string{}
 	for _, m := range disk {

@@ -104,10 +104,10 @@ func TestAtlas_Rows_FailuresBaselineAndFirstChangedFile(t *testing.T) {
 		{Version: "5", Name: "5_orders", Checksum: "h5"},
 	}
 	revs := []atlasRevision{
-		{version: "4", description: "index", typ: 2, applied: 1, total: 1, hash: "h4"},
-		{version: "2", description: "users", typ: 1}, // baseline: 1 and 2 exist
-		{version: "3", description: "email", typ: 2, applied: 2, total: 2, hash: "h3"},
-		{version: "5", description: "orders", typ: 2, applied: 1, total: 3, err: "relation does not exist", hash: "h5"},
+		{Version: "4", Description: "index", Type: 2, Applied: 1, Total: 1, Hash: "h4"},
+		{Version: "2", Description: "users", Type: 1}, // baseline: 1 and 2 exist
+		{Version: "3", Description: "email", Type: 2, Applied: 2, Total: 2, Hash: "h3"},
+		{Version: "5", Description: "orders", Type: 2, Applied: 1, Total: 3, Error: "relation does not exist", Hash: "h5"},
 	}
 	r := compareRows(disk, atlasRows(disk, revs))
 	if r.AppliedCount != 4 || r.LatestApplied != "4" || r.Pending != nil ||
@@ -116,7 +116,7 @@ func TestAtlas_Rows_FailuresBaselineAndFirstChangedFile(t *testing.T) {
 	}
 	// A file not yet applied stops the comparison: later hashes include it.
 	disk = []Migration{{Version: "1", Name: "1_a", Checksum: "x1"}, {Version: "2", Name: "2_b", Checksum: "x2"}, {Version: "3", Name: "3_c", Checksum: "x3-new"}}
-	revs = []atlasRevision{{version: "1", applied: 1, total: 1, hash: "h1:x1"}, {version: "3", applied: 1, total: 1, hash: "x3"}}
+	revs = []atlasRevision{{Version: "1", Applied: 1, Total: 1, Hash: "h1:x1"}, {Version: "3", Applied: 1, Total: 1, Hash: "x3"}}
 	r = compareRows(disk, atlasRows(disk, revs))
 	if !slices.Equal(r.Pending, []string{"2_b"}) || r.ChecksumMismatches != nil {
 		t.Fatalf("out of order: %+v", r)

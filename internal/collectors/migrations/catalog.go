@@ -3,6 +3,8 @@ package migrations
 import (
 	"context"
 	"slices"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Catalog is what the database has of the tables the tools use.
@@ -44,19 +46,19 @@ func readCatalog(ctx context.Context, db Querier, names []string) (*Catalog, err
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	cat := &Catalog{}
-	for rows.Next() {
-		var schema, table, column, kind string
-		if err := rows.Scan(&schema, &table, &column, &kind); err != nil {
-			return nil, err
-		}
+	var schema, table, column, kind string
+	_, err = pgx.ForEachRow(rows, []any{&schema, &table, &column, &kind}, func() error {
 		i := slices.IndexFunc(cat.tables, func(t Table) bool { return t.Schema == schema && t.Name == table })
 		if i < 0 {
 			cat.tables = append(cat.tables, Table{Schema: schema, Name: table, Columns: map[string]string{}})
 			i = len(cat.tables) - 1
 		}
 		cat.tables[i].Columns[column] = kind
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return cat, rows.Err()
+	return cat, nil
 }

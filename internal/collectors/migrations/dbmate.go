@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // dbmate is github.com/amacneil/dbmate: files <digits><anything>.sql
@@ -69,16 +71,12 @@ func dbmateVersions(ctx context.Context, db Querier, loc Location, normalize fun
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Row
-	for rows.Next() {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Row, error) {
 		var version string
-		if err := rows.Scan(&version); err != nil {
-			return nil, err
-		}
-		out = append(out, Row{Version: normalize(version)})
-	}
-	if err := rows.Err(); err != nil {
+		err := row.Scan(&version)
+		return Row{Version: normalize(version)}, err
+	})
+	if err != nil {
 		return nil, err
 	}
 	slices.SortFunc(out, func(a, b Row) int { return compareVersions(a.Version, b.Version) })

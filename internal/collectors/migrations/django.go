@@ -6,6 +6,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // django is Django's migration framework. --migrations.dir is the project
@@ -111,16 +113,12 @@ func (django) Status(ctx context.Context, db Querier, loc Location, disk []Migra
 	if err != nil {
 		return Report{}, err
 	}
-	defer rows.Close()
-	var history []Row
-	for rows.Next() {
+	history, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Row, error) {
 		var app, name string
-		if err := rows.Scan(&app, &name); err != nil {
-			return Report{}, err
-		}
-		history = append(history, Row{Version: app + "." + name})
-	}
-	if err := rows.Err(); err != nil {
+		err := row.Scan(&app, &name)
+		return Row{Version: app + "." + name}, err
+	})
+	if err != nil {
 		return Report{}, err
 	}
 	return compareRows(disk, djangoOwnRows(disk, history)), nil

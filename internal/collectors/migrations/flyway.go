@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // flyway is Redgate Flyway, SQL migrations with the default naming. Under
@@ -181,22 +183,23 @@ func flywayChecksum(data []byte) int32 {
 	return int32(crc.Sum32())
 }
 
-// flywayRun is one row of flyway_schema_history.
+// flywayRun is one row of flyway_schema_history, its fields in the order
+// Status selects the columns (pgx.RowToStructByPos).
 type flywayRun struct {
-	version     *string // nil for a repeatable
-	description string
-	typ         string
-	script      string
-	checksum    *int32
-	success     bool
+	Version     *string // nil for a repeatable
+	Description string
+	Type        string
+	Script      string
+	Checksum    *int32
+	Success     bool
 }
 
 // label names a run in lists: its script file without .sql.
 func (r flywayRun) label() string {
-	if r.script == "" {
-		return r.description
+	if r.Script == "" {
+		return r.Description
 	}
-	return strings.TrimSuffix(path.Base(r.script), flywaySuffix)
+	return strings.TrimSuffix(path.Base(r.Script), flywaySuffix)
 }
 
 // Status reads the runs in installed_rank order.
@@ -205,16 +208,8 @@ func (flyway) Status(ctx context.Context, db Querier, loc Location, disk []Migra
 	if err != nil {
 		return Report{}, err
 	}
-	defer rows.Close()
-	var runs []flywayRun
-	for rows.Next() {
-		var r flywayRun
-		if err := rows.Scan(&r.version, &r.description, &r.typ, &r.script, &r.checksum, &r.success); err != nil {
-			return Report{}, err
-		}
-		runs = append(runs, r)
-	}
-	if err := rows.Err(); err != nil {
+	runs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[flywayRun])
+	if err != nil {
 		return Report{}, err
 	}
 	return flywayCompare(disk, runs), nil
@@ -232,24 +227,24 @@ func flywayLatest(runs []flywayRun) (versioned, repeatable []flywayRun, baseline
 	var kept []*flywayRun
 	drop := func(i int) { kept[i] = nil }
 	for _, r := range runs {
-		if r.typ == "SCHEMA" {
+		if r.Type == "SCHEMA" {
 			continue
 		}
-		if r.version == nil {
-			if i, ok := byDesc[r.description]; ok {
+		if r.Version == nil {
+			if i, ok := byDesc[r.Description]; ok {
 				drop(i)
 			}
-			if r.typ == "DELETE" {
-				delete(byDesc, r.description)
+			if r.Type == "DELETE" {
+				delete(byDesc, r.Description)
 				continue
 			}
-			byDesc[r.description] = len(kept)
+			byDesc[r.Description] = len(kept)
 			kept = append(kept, &r)
 			continue
 		}
-		v, _ := flywayVersionKey(*r.version)
-		if r.typ == "DELETE" || strings.HasPrefix(r.typ, "UNDO_") {
-			if r.success {
+		v, _ := flywayVersionKey(*r.Version)
+		if r.Type == "DELETE" || strings.HasPrefix(r.Type, "UNDO_") {
+			if r.Success {
 				for k, i := range byVersion {
 					if k.version == v {
 						drop(i)
@@ -259,10 +254,10 @@ func flywayLatest(runs []flywayRun) (versioned, repeatable []flywayRun, baseline
 			}
 			continue
 		}
-		if strings.HasSuffix(r.typ, "BASELINE") && r.success && compareVersions(v, baseline) > 0 {
+		if strings.HasSuffix(r.Type, "BASELINE") && r.Success && compareVersions(v, baseline) > 0 {
 			baseline = v
 		}
-		k := key{v, flywayRunKind(r.typ)}
+		k := key{v, flywayRunKind(r.Type)}
 		if i, ok := byVersion[k]; ok {
 			drop(i)
 		}
@@ -272,7 +267,7 @@ func flywayLatest(runs []flywayRun) (versioned, repeatable []flywayRun, baseline
 	for _, r := range kept {
 		switch {
 		case r == nil:
-		case r.version == nil:
+		case r.Version == nil:
 			repeatable = append(repeatable, *r)
 		default:
 			versioned = append(versioned, *r)
@@ -303,34 +298,34 @@ func flywayCompare(disk []Migration, runs []flywayRun) Report {
 	}
 	appliedVersions := map[string]bool{}
 	for _, run := range versioned {
-		v, _ := flywayVersionKey(*run.version)
-		kind := flywayRunKind(run.typ)
+		v, _ := flywayVersionKey(*run.Version)
+		kind := flywayRunKind(run.Type)
 		appliedVersions[kind+v] = true
-		if !run.success {
+		if !run.Success {
 			r.Dirty = append(r.Dirty, run.label())
 			continue
 		}
 		r.AppliedCount++
 		if compareVersions(v, flywayKeyOf(r.LatestApplied)) > 0 {
-			r.LatestApplied = *run.version
+			r.LatestApplied = *run.Version
 		}
 		m, onDisk := files[kind+v]
 		switch {
 		case disk != nil && !onDisk && kind != "":
 			r.Unknown = append(r.Unknown, run.label())
-		case onDisk && run.checksum != nil && compareVersions(v, baseline) > 0 && strconv.Itoa(int(*run.checksum)) != m.Checksum:
+		case onDisk && run.Checksum != nil && compareVersions(v, baseline) > 0 && strconv.Itoa(int(*run.Checksum)) != m.Checksum:
 			r.ChecksumMismatches = append(r.ChecksumMismatches, m.Name)
 		}
 	}
 	latestRepeatable := map[string]flywayRun{}
 	for _, run := range repeatable {
-		latestRepeatable[run.description] = run
-		if !run.success {
+		latestRepeatable[run.Description] = run
+		if !run.Success {
 			r.Dirty = append(r.Dirty, run.label())
 			continue
 		}
 		r.AppliedCount++
-		if _, onDisk := files[string(flywayRepeatable)+run.description]; disk != nil && !onDisk {
+		if _, onDisk := files[string(flywayRepeatable)+run.Description]; disk != nil && !onDisk {
 			r.Unknown = append(r.Unknown, run.label())
 		}
 	}
@@ -346,7 +341,7 @@ func flywayCompare(disk []Migration, runs []flywayRun) Report {
 			}
 		case flywayRepeatable:
 			run, ran := latestRepeatable[key]
-			if !ran || (run.success && (run.checksum == nil || strconv.Itoa(int(*run.checksum)) != m.Checksum)) {
+			if !ran || (run.Success && (run.Checksum == nil || strconv.Itoa(int(*run.Checksum)) != m.Checksum)) {
 				r.Pending = append(r.Pending, m.Name) // new, or outdated: Flyway re-applies it
 			}
 		}

@@ -99,18 +99,18 @@ func TestFlyway_Compare(t *testing.T) {
 		{Name: "R__new_view", Version: "new view", Checksum: "66"},
 	}
 	runs := []flywayRun{
-		{version: v("0"), typ: "SCHEMA", description: "<< Flyway Schema Creation >>", script: `"public"`, success: true},
-		{version: v("1"), typ: "BASELINE", description: "<< Flyway Baseline >>", script: "<< Flyway Baseline >>", success: true},
-		{version: v("2"), typ: "SQL", script: "V2__users.sql", checksum: c(22), success: true},
-		{version: v("3"), typ: "SQL", script: "V3__email.sql", checksum: c(33), success: true},
-		{version: v("4"), typ: "SQL", script: "V4__index.sql", checksum: c(44), success: true},
-		{version: v("5"), typ: "SQL", script: "V5__new.sql", checksum: c(55), success: false},
-		{version: v("6"), typ: "SQL", script: "V6__gone.sql", checksum: c(60), success: true},
-		{version: v("7"), typ: "SQL", script: "V7__deleted.sql", checksum: c(70), success: true},
-		{version: v("7"), typ: "DELETE", script: "V7__deleted.sql", success: true},
-		{typ: "SQL", description: "changed view", script: "R__changed_view.sql", checksum: c(88), success: true},
-		{typ: "SQL", description: "same view", script: "R__same_view.sql", checksum: c(70), success: true},
-		{typ: "SQL", description: "same view", script: "R__same_view.sql", checksum: c(77), success: true},
+		{Version: v("0"), Type: "SCHEMA", Description: "<< Flyway Schema Creation >>", Script: `"public"`, Success: true},
+		{Version: v("1"), Type: "BASELINE", Description: "<< Flyway Baseline >>", Script: "<< Flyway Baseline >>", Success: true},
+		{Version: v("2"), Type: "SQL", Script: "V2__users.sql", Checksum: c(22), Success: true},
+		{Version: v("3"), Type: "SQL", Script: "V3__email.sql", Checksum: c(33), Success: true},
+		{Version: v("4"), Type: "SQL", Script: "V4__index.sql", Checksum: c(44), Success: true},
+		{Version: v("5"), Type: "SQL", Script: "V5__new.sql", Checksum: c(55), Success: false},
+		{Version: v("6"), Type: "SQL", Script: "V6__gone.sql", Checksum: c(60), Success: true},
+		{Version: v("7"), Type: "SQL", Script: "V7__deleted.sql", Checksum: c(70), Success: true},
+		{Version: v("7"), Type: "DELETE", Script: "V7__deleted.sql", Success: true},
+		{Type: "SQL", Description: "changed view", Script: "R__changed_view.sql", Checksum: c(88), Success: true},
+		{Type: "SQL", Description: "same view", Script: "R__same_view.sql", Checksum: c(70), Success: true},
+		{Type: "SQL", Description: "same view", Script: "R__same_view.sql", Checksum: c(77), Success: true},
 	}
 	r := flywayCompare(disk, runs)
 	check := func(what string, got, want []string) {

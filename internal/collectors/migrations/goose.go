@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // goose is github.com/pressly/goose: files <version>_<name>.sql (or .go,
@@ -89,19 +91,16 @@ func (goose) Status(ctx context.Context, db Querier, loc Location, disk []Migrat
 	if err != nil {
 		return Report{}, err
 	}
-	defer rows.Close()
 	var applied []Row
-	for rows.Next() {
-		var version int64
-		var isApplied bool
-		if err := rows.Scan(&version, &isApplied); err != nil {
-			return Report{}, err
-		}
+	var version int64
+	var isApplied bool
+	_, err = pgx.ForEachRow(rows, []any{&version, &isApplied}, func() error {
 		if isApplied {
 			applied = append(applied, Row{Version: strconv.FormatInt(version, 10)})
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return Report{}, err
 	}
 	return compareRows(disk, applied), nil

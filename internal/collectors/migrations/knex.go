@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // knex is Knex.js migrations (knex migrate:latest): every file of the
@@ -67,17 +69,12 @@ func (knex) Status(ctx context.Context, db Querier, loc Location, disk []Migrati
 	if err != nil {
 		return Report{}, err
 	}
-	var applied []Row
-	for rows.Next() {
+	applied, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Row, error) {
 		var name string
-		if err := rows.Scan(&name); err != nil {
-			rows.Close()
-			return Report{}, err
-		}
-		applied = append(applied, Row{Version: name})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		err := row.Scan(&name)
+		return Row{Version: name}, err
+	})
+	if err != nil {
 		return Report{}, err
 	}
 	r := compareRows(disk, applied)

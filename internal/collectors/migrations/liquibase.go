@@ -2,11 +2,14 @@ package migrations
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // liquibase is Liquibase with formatted SQL changelogs: files whose first
@@ -103,9 +106,10 @@ func liquibaseVersion(file, id, author string) string {
 	return file + "::" + id + "::" + author
 }
 
-// liquibaseRow is one databasechangelog row.
+// liquibaseRow is one databasechangelog row, its fields in the order
+// Status selects the columns (pgx.RowToStructByPos).
 type liquibaseRow struct {
-	id, author, filename, md5sum, exectype string
+	ID, Author, Filename, MD5Sum, ExecType string
 }
 
 // Status reads the applied changesets in execution order, and the lock.
@@ -115,17 +119,8 @@ func (liquibase) Status(ctx context.Context, db Querier, loc Location, disk []Mi
 	if err != nil {
 		return Report{}, err
 	}
-	var history []liquibaseRow
-	for rows.Next() {
-		var r liquibaseRow
-		if err := rows.Scan(&r.id, &r.author, &r.filename, &r.md5sum, &r.exectype); err != nil {
-			rows.Close()
-			return Report{}, err
-		}
-		history = append(history, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	history, err := pgx.CollectRows(rows, pgx.RowToStructByPos[liquibaseRow])
+	if err != nil {
 		return Report{}, err
 	}
 	report := compareRows(disk, liquibaseRows(disk, history))
@@ -146,9 +141,9 @@ func liquibaseRows(disk []Migration, history []liquibaseRow) []Row {
 	}
 	out := make([]Row, len(history))
 	for i, h := range history {
-		file := liquibaseNormalizePath(h.filename)
-		version := liquibaseVersion(file, h.id, h.author)
-		candidates := byIDAuthor[[2]string{h.id, h.author}]
+		file := liquibaseNormalizePath(h.Filename)
+		version := liquibaseVersion(file, h.ID, h.Author)
+		candidates := byIDAuthor[[2]string{h.ID, h.Author}]
 		j := slices.IndexFunc(candidates, func(c changeset) bool { return c.file == file })
 		if j < 0 {
 			j = slices.IndexFunc(candidates, func(c changeset) bool {
@@ -159,10 +154,10 @@ func liquibaseRows(disk []Migration, history []liquibaseRow) []Row {
 			version = candidates[j].version
 		}
 		checksum := ""
-		if strings.HasPrefix(h.md5sum, "9:") {
-			checksum = h.md5sum
+		if strings.HasPrefix(h.MD5Sum, "9:") {
+			checksum = h.MD5Sum
 		}
-		out[i] = Row{Version: version, Checksum: checksum, Failed: h.exectype == "FAILED"}
+		out[i] = Row{Version: version, Checksum: checksum, Failed: h.ExecType == "FAILED"}
 	}
 	return out
 }
@@ -199,21 +194,23 @@ func liquibaseLock(ctx context.Context, db Querier, loc Location) (bool, string,
 	if err != nil {
 		return false, "", err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var granted *time.Time
-		var by string
-		if err := rows.Scan(&granted, &by); err != nil {
-			return false, "", err
-		}
-		detail := loc.Table + "lock.locked = true"
-		if by != "" {
-			detail += fmt.Sprintf(", locked by %q", by)
-		}
-		if granted != nil {
-			detail += " since " + granted.Format("2006-01-02 15:04:05")
-		}
-		return true, detail + " (`liquibase release-locks` releases it once no update is running)", nil
+	type lockRow struct {
+		Granted *time.Time
+		By      string
 	}
-	return false, "", rows.Err()
+	held, err := pgx.CollectOneRow(rows, pgx.RowToStructByPos[lockRow])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, "", nil
+	}
+	if err != nil {
+		return false, "", err
+	}
+	detail := loc.Table + "lock.locked = true"
+	if held.By != "" {
+		detail += fmt.Sprintf(", locked by %q", held.By)
+	}
+	if held.Granted != nil {
+		detail += " since " + held.Granted.Format("2006-01-02 15:04:05")
+	}
+	return true, detail + " (`liquibase release-locks` releases it once no update is running)", nil
 }

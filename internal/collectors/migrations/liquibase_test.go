@@ -124,10 +124,10 @@ func TestLiquibaseRows_MatchRecordedFilenamesWithOrWithoutAPrefix(t *testing.T) 
 		{Version: "db/other.sql::3::bob"},
 	}
 	history := []liquibaseRow{
-		{id: "1", author: "alice", filename: "changelog.sql", md5sum: "9:aa", exectype: "EXECUTED"},
-		{id: "2", author: "alice", filename: "classpath:/db/changes/002.sql", md5sum: "8:old", exectype: "EXECUTED"},
-		{id: "3", author: "bob", filename: "other.sql", md5sum: "9:cc", exectype: "MARK_RAN"},
-		{id: "9", author: "eve", filename: "gone.sql", md5sum: "9:dd", exectype: "EXECUTED"},
+		{ID: "1", Author: "alice", Filename: "changelog.sql", MD5Sum: "9:aa", ExecType: "EXECUTED"},
+		{ID: "2", Author: "alice", Filename: "classpath:/db/changes/002.sql", MD5Sum: "8:old", ExecType: "EXECUTED"},
+		{ID: "3", Author: "bob", Filename: "other.sql", MD5Sum: "9:cc", ExecType: "MARK_RAN"},
+		{ID: "9", Author: "eve", Filename: "gone.sql", MD5Sum: "9:dd", ExecType: "EXECUTED"},
 	}
 	rows := liquibaseRows(disk, history)
 	var got []string

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // nodePgMigrate is node-pg-migrate (salsita/node-pg-migrate): every file of
@@ -134,16 +136,12 @@ func (nodePgMigrate) Status(ctx context.Context, db Querier, loc Location, disk 
 	if err != nil {
 		return Report{}, err
 	}
-	defer rows.Close()
-	var applied []Row
-	for rows.Next() {
+	applied, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Row, error) {
 		var name string
-		if err := rows.Scan(&name); err != nil {
-			return Report{}, err
-		}
-		applied = append(applied, Row{Version: name})
-	}
-	if err := rows.Err(); err != nil {
+		err := row.Scan(&name)
+		return Row{Version: name}, err
+	})
+	if err != nil {
 		return Report{}, err
 	}
 	return compareRows(disk, applied), nil

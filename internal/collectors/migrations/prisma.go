@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // prisma is Prisma Migrate. --migrations.dir is prisma/migrations: one
@@ -106,11 +108,12 @@ func prismaUnpadded(sum string) string {
 	return b.String()
 }
 
-// prismaAttempt is one row of _prisma_migrations.
+// prismaAttempt is one row of _prisma_migrations, its fields in the order
+// Status selects the columns (pgx.RowToStructByPos).
 type prismaAttempt struct {
-	name, checksum       string
-	finished, rolledBack bool
-	started              time.Time
+	Name, Checksum       string
+	Finished, RolledBack bool
+	Started              time.Time
 }
 
 // Status reads every attempt in the order they started.
@@ -120,16 +123,8 @@ func (prisma) Status(ctx context.Context, db Querier, loc Location, disk []Migra
 	if err != nil {
 		return Report{}, err
 	}
-	defer rows.Close()
-	var attempts []prismaAttempt
-	for rows.Next() {
-		var a prismaAttempt
-		if err := rows.Scan(&a.name, &a.checksum, &a.finished, &a.rolledBack, &a.started); err != nil {
-			return Report{}, err
-		}
-		attempts = append(attempts, a)
-	}
-	if err := rows.Err(); err != nil {
+	attempts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[prismaAttempt])
+	if err != nil {
 		return Report{}, err
 	}
 	return compareRows(disk, prismaRows(disk, attempts)), nil
@@ -152,21 +147,21 @@ func prismaRows(disk []Migration, attempts []prismaAttempt) []Row {
 	var order []*state
 	byName := map[string]*state{}
 	for _, a := range attempts {
-		if a.rolledBack {
+		if a.RolledBack {
 			continue
 		}
-		st, seen := byName[a.name]
+		st, seen := byName[a.Name]
 		if !seen {
-			st = &state{row: Row{Version: a.name}}
-			byName[a.name] = st
+			st = &state{row: Row{Version: a.Name}}
+			byName[a.Name] = st
 			order = append(order, st)
 		}
 		switch {
-		case !a.finished:
+		case !a.Finished:
 			st.failed = true
 		case !st.finished:
-			st.finished, st.row.Checksum = true, a.checksum
-			if sums, ok := accepted[a.name]; ok && prismaChecksumMatches(sums, a.checksum) {
+			st.finished, st.row.Checksum = true, a.Checksum
+			if sums, ok := accepted[a.Name]; ok && prismaChecksumMatches(sums, a.Checksum) {
 				st.row.Checksum = sums
 			}
 		}

@@ -77,13 +77,13 @@ func TestPrisma_Rows_FailedRolledBackAndEdited(t *testing.T) {
 		{Version: "5_broken", Name: "5_broken", Checksum: sum("e")},
 	}
 	attempts := []prismaAttempt{
-		{name: "1_init", checksum: first("a"), finished: true},
-		{name: "2_users", checksum: first("b"), finished: true},
-		{name: "3_retry", checksum: first("c"), rolledBack: true},
-		{name: "3_retry", checksum: first("c"), finished: true},
-		{name: "4_rolled_back", checksum: first("d"), rolledBack: true},
-		{name: "5_broken", checksum: first("e")},
-		{name: "9_gone", checksum: first("z"), finished: true},
+		{Name: "1_init", Checksum: first("a"), Finished: true},
+		{Name: "2_users", Checksum: first("b"), Finished: true},
+		{Name: "3_retry", Checksum: first("c"), RolledBack: true},
+		{Name: "3_retry", Checksum: first("c"), Finished: true},
+		{Name: "4_rolled_back", Checksum: first("d"), RolledBack: true},
+		{Name: "5_broken", Checksum: first("e")},
+		{Name: "9_gone", Checksum: first("z"), Finished: true},
 	}
 	r := compareRows(disk, prismaRows(disk, attempts))
 	if r.AppliedCount != 4 || r.LatestApplied != "9_gone" ||

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // sqitch is Sqitch (sqitch.org): a project directory with sqitch.plan
@@ -224,24 +226,16 @@ func (sqitch) Status(ctx context.Context, db Querier, loc Location, disk []Migra
 	return compareRows(disk, sqitchRows(disk, deployed, failed)), nil
 }
 
-// sqitchRecord is a row of changes (or a failed change from events).
-type sqitchRecord struct{ project, change, changeID, scriptHash string }
+// sqitchRecord is a row of changes (or a failed change from events), its
+// fields in the order Status selects the columns (pgx.RowToStructByPos).
+type sqitchRecord struct{ Project, Change, ChangeID, ScriptHash string }
 
 func sqitchQuery(ctx context.Context, db Querier, sql, project string) ([]sqitchRecord, error) {
 	rows, err := db.Query(ctx, sql, project)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []sqitchRecord
-	for rows.Next() {
-		var r sqitchRecord
-		if err := rows.Scan(&r.project, &r.change, &r.changeID, &r.scriptHash); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[sqitchRecord])
 }
 
 // sqitchRows gives each deployed change the version of its plan instance:
@@ -256,26 +250,26 @@ func sqitchRows(disk []Migration, deployed, failed []sqitchRecord) []Row {
 	}
 	seen := map[string]int{}
 	row := func(r sqitchRecord) Row {
-		key := r.project + ":" + r.change
+		key := r.Project + ":" + r.Change
 		k := seen[key]
 		if plan := instances[key]; k < len(plan) {
-			return Row{Version: plan[k].Version, Name: plan[k].Name, Checksum: r.scriptHash}
+			return Row{Version: plan[k].Version, Name: plan[k].Name, Checksum: r.ScriptHash}
 		}
 		if k == 0 || disk == nil {
-			return Row{Version: key, Name: r.change, Checksum: r.scriptHash}
+			return Row{Version: key, Name: r.Change, Checksum: r.ScriptHash}
 		}
 		// Deployed more often than the plan has it: a rework this plan
 		// does not have yet.
-		id := r.changeID
+		id := r.ChangeID
 		if len(id) > 12 {
 			id = id[:12]
 		}
-		return Row{Version: key + "@" + id, Name: r.change + " (change " + id + ")", Checksum: r.scriptHash}
+		return Row{Version: key + "@" + id, Name: r.Change + " (change " + id + ")", Checksum: r.ScriptHash}
 	}
 	var out []Row
 	for _, r := range deployed {
 		out = append(out, row(r))
-		seen[r.project+":"+r.change]++
+		seen[r.Project+":"+r.Change]++
 	}
 	for _, r := range failed {
 		f := row(r)

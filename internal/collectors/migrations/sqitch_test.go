@@ -96,11 +96,11 @@ func TestSqitchRows_InstancesInDeployOrderAndFailures(t *testing.T) {
 		{Version: "flipr:broken", Name: "broken"},
 	}
 	deployed := []sqitchRecord{
-		{project: "flipr", change: "users", changeID: "aaa", scriptHash: "h1"},
-		{project: "flipr", change: "email", changeID: "bbb", scriptHash: "h2"},
-		{project: "flipr", change: "gone", changeID: "ccc"},
+		{Project: "flipr", Change: "users", ChangeID: "aaa", ScriptHash: "h1"},
+		{Project: "flipr", Change: "email", ChangeID: "bbb", ScriptHash: "h2"},
+		{Project: "flipr", Change: "gone", ChangeID: "ccc"},
 	}
-	failed := []sqitchRecord{{project: "flipr", change: "users", changeID: "ddd"}}
+	failed := []sqitchRecord{{Project: "flipr", Change: "users", ChangeID: "ddd"}}
 	r := compareRows(disk, sqitchRows(disk, deployed, failed))
 	if r.AppliedCount != 3 || r.LatestApplied != "flipr:gone" ||
 		!slices.Equal(r.Dirty, []string{"users"}) || !slices.Equal(r.Pending, []string{"broken"}) ||
@@ -109,7 +109,7 @@ func TestSqitchRows_InstancesInDeployOrderAndFailures(t *testing.T) {
 	}
 	// The plan still has one users, the registry two: the second is a
 	// rework this code does not know.
-	r = compareRows(disk[:2], sqitchRows(disk[:2], append(deployed[:2:2], sqitchRecord{project: "flipr", change: "users", changeID: "0123456789abcdef"}), nil))
+	r = compareRows(disk[:2], sqitchRows(disk[:2], append(deployed[:2:2], sqitchRecord{Project: "flipr", Change: "users", ChangeID: "0123456789abcdef"}), nil))
 	if !slices.Equal(r.Unknown, []string{"users (change 0123456789ab)"}) {
 		t.Fatalf("%+v", r)
 	}

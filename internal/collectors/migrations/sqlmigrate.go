@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // sqlMigrate is github.com/rubenv/sql-migrate: every *.sql file is a
@@ -130,16 +132,12 @@ func (sqlMigrate) Status(ctx context.Context, db Querier, loc Location, disk []M
 	if err != nil {
 		return Report{}, err
 	}
-	defer rows.Close()
-	var applied []Row
-	for rows.Next() {
+	applied, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Row, error) {
 		var id string
-		if err := rows.Scan(&id); err != nil {
-			return Report{}, err
-		}
-		applied = append(applied, Row{Version: id, Name: cmp.Or(strings.TrimSuffix(id, ".sql"), id)})
-	}
-	if err := rows.Err(); err != nil {
+		err := row.Scan(&id)
+		return Row{Version: id, Name: cmp.Or(strings.TrimSuffix(id, ".sql"), id)}, err
+	})
+	if err != nil {
 		return Report{}, err
 	}
 	slices.SortFunc(applied, func(a, b Row) int { return sqlMigrateCompare(a.Version, b.Version) })
