@@ -12,8 +12,17 @@ type transitionLogger struct{ logger *slog.Logger }
 // published logs with the run's context, so that a handler adding trace and
 // span ids can tie the line to the run's span.
 func (l transitionLogger) published(ctx context.Context, prev, next *Snapshot, _ *finishedRun) {
+	for _, c := range prev.Checks {
+		if _, ok := next.Check(c.Name); !ok {
+			l.logger.InfoContext(ctx, "check removed", "check", c.Name, "generation", next.Generation)
+		}
+	}
 	for _, c := range next.Checks {
-		before, _ := prev.Check(c.Name)
+		before, ok := prev.Check(c.Name)
+		if !ok {
+			l.logger.InfoContext(ctx, "check added", "check", c.Name, "critical", c.Critical, "generation", next.Generation)
+			continue
+		}
 		if before.Status == c.Status {
 			continue
 		}

@@ -14,9 +14,16 @@ import (
 // that does not.
 const backstop = 500 * time.Millisecond
 
-// schedule runs one check until ctx is done: a run at once, then a run
+// schedule runs one check until ctx is done: a run after wait, then a run
 // d.Interval after the end of the previous one.
-func (e *Engine) schedule(ctx context.Context, d Definition) {
+func (e *Engine) schedule(ctx context.Context, d Definition, wait time.Duration) {
+	if wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return
+		}
+	}
 	for {
 		stuck := e.runOnce(ctx, d)
 		if stuck != nil {

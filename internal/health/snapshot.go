@@ -87,6 +87,8 @@ type Stats struct {
 	DurationSum     float64 // seconds
 }
 
+func newStats() *Stats { return &Stats{DurationBuckets: make([]uint64, len(DurationBuckets))} }
+
 // with returns the stats after one more run.
 func (s *Stats) with(ok bool, reason string, d time.Duration) *Stats {
 	next := &Stats{

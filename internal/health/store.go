@@ -54,7 +54,7 @@ func newStore(cfg config, defs []Definition) *store {
 			Status:     StatusUnknown,
 			state:      StatusUnknown,
 			StaleAt:    start.Add(d.StaleAfter),
-			Stats:      &Stats{DurationBuckets: make([]uint64, len(DurationBuckets))},
+			Stats:      newStats(),
 		})
 	}
 	s.current.Store(&Snapshot{
@@ -190,4 +190,30 @@ func (s *store) publishLocked(ctx context.Context, prev *Snapshot, checks []Chec
 	default:
 	}
 	return next
+}
+
+// redefine publishes the checks of defs (defaulted, validated, sorted) as
+// one new generation: a check that stays keeps its state, history and
+// statistics under its new definition; a new one is unknown; a removed one
+// is gone.
+func (s *store) redefine(defs []Definition) *Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev := s.current.Load()
+	now := s.now()
+	checks := make([]CheckSnapshot, 0, len(defs))
+	for _, d := range defs {
+		c, ok := prev.Check(d.Name)
+		if !ok {
+			c = CheckSnapshot{state: StatusUnknown, Stats: newStats()}
+		}
+		c.Definition = d
+		if c.Last != nil {
+			c.StaleAt = c.Last.Finished.Add(d.StaleAfter)
+		} else {
+			c.StaleAt = now.Add(d.StaleAfter)
+		}
+		checks = append(checks, c)
+	}
+	return s.publishLocked(context.Background(), prev, checks, prev.ShuttingDown, nil)
 }
