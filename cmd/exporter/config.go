@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/version"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/collectors/migrations"
+	"github.com/dbhealth/dbhealth-exporter/internal/config"
 	"github.com/dbhealth/dbhealth-exporter/internal/exporter"
 	"github.com/dbhealth/dbhealth-exporter/internal/probes"
 	"github.com/dbhealth/dbhealth-exporter/internal/web"
@@ -25,9 +26,19 @@ type errExit struct{ code int }
 
 func (e errExit) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
-// parseConfig reads flags and environment. Every error names the flag or
-// variable at fault and never contains the DSN.
-func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (cfg exporter.Config, err error) {
+// command is what the command line says: the configuration its flags give,
+// which flags were given, and the configuration file to read under them.
+type command struct {
+	flags      exporter.Config
+	given      map[string]bool
+	configFile string
+	checkOnly  bool // --config.check
+	getenv     func(string) string
+}
+
+// parseCommand reads the flags. Every error names the flag at fault and
+// never contains the DSN.
+func parseCommand(args []string, getenv func(string) string, stdout io.Writer) (c command, err error) {
 	app := kingpin.New("dbhealth-exporter",
 		"Watches a PostgreSQL database and publishes its health as probes (/readyz, /livez), Prometheus metrics and traces.")
 	app.UsageWriter(stdout)
@@ -46,6 +57,20 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 			err = exit
 		}
 	}()
+	c = command{given: map[string]bool{}, getenv: getenv}
+	cfg := &c.flags
+	// track declares a flag whose presence on the command line matters to
+	// the precedence over the configuration file (c.given, after Parse).
+	var sets []func()
+	track := func(name, help string) *kingpin.FlagClause {
+		set := new(bool)
+		sets = append(sets, func() { c.given[name] = *set })
+		return app.Flag(name, help).IsSetByUser(set)
+	}
+
+	app.Flag("config.file", "Configuration file (YAML): checks, database, thresholds; see docs/configuration.md. Re-read on SIGHUP, on POST /-/reload and when it changes.").
+		Default("").StringVar(&c.configFile)
+	app.Flag("config.check", "Check the configuration (flags and --config.file) and exit: 0 when it is valid, 2 otherwise.").BoolVar(&c.checkOnly)
 
 	app.Flag("web.listen-address", "Address to serve probes and metrics on; repeatable.").
 		Default(":9720").StringsVar(&cfg.Web.ListenAddresses)
@@ -54,29 +79,38 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	app.Flag("web.probes-require-auth", "Put the probe endpoints behind --web.config.file's basic auth too (the kubelet then needs credentials).").
 		BoolVar(&cfg.Web.ProbesRequireAuth)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&cfg.Web.TelemetryPath)
-	shutdownDelay := durationFlag(app, "web.shutdown-delay", "After SIGTERM, how long to keep serving with readiness failing so load balancers drain.", "5s")
-	maxRequests := intFlag(app, "web.max-requests", "Maximum concurrent /metrics scrapes; 0 means no limit.", "40")
+	app.Flag("web.enable-lifecycle", "Serve POST /-/reload to reload the configuration (behind --web.config.file's basic auth when it has users).").
+		BoolVar(&cfg.Web.EnableLifecycle)
+	durationFlag(app.Flag("web.shutdown-delay", "After SIGTERM, how long to keep serving with readiness failing so load balancers drain."), "5s", &cfg.Web.ShutdownDelay)
+	intFlag(app.Flag("web.max-requests", "Maximum concurrent /metrics scrapes; 0 means no limit."), "40", &cfg.Web.MaxScrapes)
 
-	dsnFlag := app.Flag("db.dsn", "PostgreSQL connection string (URL or key=value). Prefer --db.dsn-file or DATABASE_URL: flags are visible in the process list.").Default("").String()
-	dsnFile := app.Flag("db.dsn-file", "File holding the connection string, e.g. a mounted Kubernetes secret.").Default("").String()
-	app.Flag("db.expect-primary", "Fail readiness when connected to a replica (pg_is_in_recovery() is true).").BoolVar(&cfg.Database.ExpectPrimary)
+	track("db.dsn", "PostgreSQL connection string (URL or key=value). Prefer --db.dsn-file or DATABASE_URL: flags are visible in the process list.").
+		Default("").StringVar(&cfg.Database.DSN)
+	track("db.dsn-file", "File holding the connection string, e.g. a mounted Kubernetes secret; re-read when it changes.").
+		Default("").StringVar(&cfg.Database.DSNFile)
+	track("db.password-file", "File holding the password alone (it wins over a password in the connection string); re-read when it changes.").
+		Default("").StringVar(&cfg.Database.PasswordFile)
+	var expectPrimary bool
+	track("db.expect-primary", "Fail readiness when connected to a replica (pg_is_in_recovery() is true).").BoolVar(&expectPrimary)
 	app.Flag("target.name", "Name of the watched database in metrics (target label) and probes.").Default("default").StringVar(&cfg.Target)
 
-	app.Flag("migrations.dir", "Directory of the migrations this code expects; re-read on every run. Enables the migrations check.").
-		Default("").StringVar(&cfg.Migrations.Dir)
-	app.Flag("migrations.tool", "Migration tool, instead of detecting it from the database: "+strings.Join(migrations.Names(), ", ")+".").
-		Default("").StringVar(&cfg.Migrations.Tool)
-	app.Flag("migrations.table", "History table, where the tool was configured with another name.").Default("").StringVar(&cfg.Migrations.Table)
-	app.Flag("migrations.schema", "Schema of the history table, where it is not the tool's default.").Default("").StringVar(&cfg.Migrations.Schema)
-	app.Flag("migrations.expected-version", "Fail readiness while the latest applied version is lower than this (natural order). Enables the migrations check.").
-		Default("").StringVar(&cfg.Migrations.ExpectedVersion)
-	app.Flag("migrations.fail-on-unknown", "Fail readiness when the database has applied migrations that are not on disk (by default that is normal mid-rollout and only reported).").
-		BoolVar(&cfg.Migrations.FailOnUnknown)
+	m := &cfg.Checks.Migrations
+	track("migrations.dir", "Directory of the migrations this code expects; re-read on every run. Enables the migrations check.").
+		Default("").StringVar(&m.Dir)
+	track("migrations.tool", "Migration tool, instead of detecting it from the database: "+strings.Join(migrations.Names(), ", ")+".").
+		Default("").StringVar(&m.Tool)
+	track("migrations.table", "History table, where the tool was configured with another name.").Default("").StringVar(&m.Table)
+	track("migrations.schema", "Schema of the history table, where it is not the tool's default.").Default("").StringVar(&m.Schema)
+	track("migrations.expected-version", "Fail readiness while the latest applied version is lower than this (natural order). Enables the migrations check.").
+		Default("").StringVar(&m.ExpectedVersion)
+	track("migrations.fail-on-unknown", "Fail readiness when the database has applied migrations that are not on disk (by default that is normal mid-rollout and only reported).").
+		BoolVar(&m.FailOnUnknown)
 
-	interval := durationFlag(app, "check.interval", "Time between the end of one check run and the start of the next.", "10s")
-	timeout := durationFlag(app, "check.timeout", "Deadline of one check run; must be shorter than --check.interval.", "2s")
-	failures := intFlag(app, "check.failure-threshold", "Consecutive failures before an ok check turns failing.", "1")
-	successes := intFlag(app, "check.success-threshold", "Consecutive successes before a failing check is ok again.", "1")
+	d := &cfg.Checks.Defaults
+	durationFlag(track("check.interval", "Time between the end of one check run and the start of the next (every check; the file may set one check's own)."), "10s", &d.Interval)
+	durationFlag(track("check.timeout", "Deadline of one check run; must be shorter than --check.interval."), "2s", &d.Timeout)
+	intFlag(track("check.failure-threshold", "Consecutive failures before an ok check turns failing."), "1", &d.FailureThreshold)
+	intFlag(track("check.success-threshold", "Consecutive successes before a failing check is ok again."), "1", &d.SuccessThreshold)
 
 	cfg.Log = &promslog.Config{Level: promslog.NewLevel(), Format: promslog.NewFormat()}
 	app.Flag(promslogflag.LevelFlagName, promslogflag.LevelFlagHelp).Default("info").
@@ -85,38 +119,57 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 		HintOptions(promslog.FormatFlagOptions...).SetValue(namedValue{promslogflag.FormatFlagName, cfg.Log.Format})
 
 	if _, err := app.Parse(args); err != nil {
-		return exporter.Config{}, fmt.Errorf("%w (see --help)", err)
+		return command{}, fmt.Errorf("%w (see --help)", err)
 	}
-	cfg.Checks = exporter.Schedule{Interval: *interval, Timeout: *timeout, FailureThreshold: *failures, SuccessThreshold: *successes}
-	cfg.Web.MaxScrapes, cfg.Web.ShutdownDelay = *maxRequests, *shutdownDelay
-	if cfg.Database.DSN, cfg.Database.DSNSource, err = resolveDSN(*dsnFlag, *dsnFile, getenv); err != nil {
-		return exporter.Config{}, err
+	for _, set := range sets {
+		set()
 	}
-	return cfg, validate(cfg)
+	if expectPrimary {
+		cfg.Database.Expect = "primary"
+	}
+	switch {
+	case cfg.Database.DSN != "" && cfg.Database.DSNFile != "":
+		return command{}, errors.New("--db.dsn and --db.dsn-file are both set; use one")
+	case cfg.Database.DSNFile != "":
+		cfg.Database.DSNSource = "--db.dsn-file"
+	case cfg.Database.DSN != "":
+		cfg.Database.DSNSource = "--db.dsn"
+	}
+	return c, validate(c.flags)
 }
 
-// resolveDSN picks the connection string: --db.dsn-file, else --db.dsn, else
-// DATABASE_URL, else none (libpq's PG* variables and defaults apply).
-func resolveDSN(flag, file string, getenv func(string) string) (dsn, source string, err error) {
-	switch {
-	case flag != "" && file != "":
-		return "", "", errors.New("--db.dsn and --db.dsn-file are both set; use one")
-	case file != "":
-		raw, err := os.ReadFile(file)
+// load is the configuration as it is now: the flags, then the
+// configuration file under them, then DATABASE_URL if nothing else named
+// the database (libpq's PG* variables apply if it is not set either). It
+// runs at start and on every reload.
+func (c command) load() (exporter.Config, error) {
+	cfg := c.flags
+	if c.configFile != "" {
+		f, err := config.Load(c.configFile, c.getenv)
 		if err != nil {
-			return "", "", fmt.Errorf("--db.dsn-file: %w", err)
+			return exporter.Config{}, err
 		}
-		dsn = strings.TrimSpace(string(raw))
-		if dsn == "" {
-			return "", "", fmt.Errorf("--db.dsn-file: %s is empty", file)
-		}
-		return dsn, "--db.dsn-file", nil
-	case flag != "":
-		return flag, "--db.dsn", nil
-	case getenv("DATABASE_URL") != "":
-		return getenv("DATABASE_URL"), "DATABASE_URL", nil
+		f.Apply(&cfg, func(flag string) bool { return c.given[flag] })
 	}
-	return "", "PG* variables", nil
+	if cfg.Database.DSN == "" && cfg.Database.DSNFile == "" {
+		cfg.Database.DSN, cfg.Database.DSNSource = c.getenv("DATABASE_URL"), "DATABASE_URL"
+		if cfg.Database.DSN == "" {
+			cfg.Database.DSNSource = "PG* variables"
+		}
+	}
+	if m := cfg.Checks.Migrations; (m.Table != "" || m.Schema != "" || m.FailOnUnknown) && !m.Enabled() {
+		return exporter.Config{}, errors.New("--migrations.table, --migrations.schema and --migrations.fail-on-unknown need --migrations.dir, --migrations.tool or --migrations.expected-version (or the file's checks.migrations)")
+	}
+	return cfg, nil
+}
+
+// parseConfig is parseCommand and load in one.
+func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (exporter.Config, error) {
+	c, err := parseCommand(args, getenv, stdout)
+	if err != nil {
+		return exporter.Config{}, err
+	}
+	return c.load()
 }
 
 // validate names the flag of the first setting that is wrong.
@@ -126,6 +179,7 @@ func validate(c exporter.Config) error {
 			return fmt.Errorf("--web.listen-address: %q is not host:port", addr)
 		}
 	}
+	d, m := c.Checks.Defaults, c.Checks.Migrations
 	switch {
 	case !strings.HasPrefix(c.Web.TelemetryPath, "/") || c.Web.TelemetryPath == "/":
 		return fmt.Errorf("--web.telemetry-path: %q must be a path below /", c.Web.TelemetryPath)
@@ -137,32 +191,30 @@ func validate(c exporter.Config) error {
 		return errors.New("--web.shutdown-delay: must not be negative")
 	case c.Web.MaxScrapes < 0:
 		return errors.New("--web.max-requests: must not be negative")
-	case c.Checks.Interval <= 0:
-		return fmt.Errorf("--check.interval: must be positive, got %s", c.Checks.Interval)
-	case c.Checks.Timeout <= 0:
-		return fmt.Errorf("--check.timeout: must be positive, got %s", c.Checks.Timeout)
-	case c.Checks.Timeout >= c.Checks.Interval:
-		return fmt.Errorf("--check.timeout: %s must be shorter than --check.interval %s", c.Checks.Timeout, c.Checks.Interval)
-	case c.Checks.FailureThreshold < 1:
-		return fmt.Errorf("--check.failure-threshold: must be at least 1, got %d", c.Checks.FailureThreshold)
-	case c.Checks.SuccessThreshold < 1:
-		return fmt.Errorf("--check.success-threshold: must be at least 1, got %d", c.Checks.SuccessThreshold)
+	case d.Interval <= 0:
+		return fmt.Errorf("--check.interval: must be positive, got %s", d.Interval)
+	case d.Timeout <= 0:
+		return fmt.Errorf("--check.timeout: must be positive, got %s", d.Timeout)
+	case d.Timeout >= d.Interval:
+		return fmt.Errorf("--check.timeout: %s must be shorter than --check.interval %s", d.Timeout, d.Interval)
+	case d.FailureThreshold < 1:
+		return fmt.Errorf("--check.failure-threshold: must be at least 1, got %d", d.FailureThreshold)
+	case d.SuccessThreshold < 1:
+		return fmt.Errorf("--check.success-threshold: must be at least 1, got %d", d.SuccessThreshold)
 	case strings.TrimSpace(c.Target) == "":
 		return errors.New("--target.name: must not be empty")
-	case (c.Migrations.Table != "" || c.Migrations.Schema != "" || c.Migrations.FailOnUnknown) && !c.Migrations.Enabled():
-		return errors.New("--migrations.table, --migrations.schema and --migrations.fail-on-unknown need --migrations.dir, --migrations.tool or --migrations.expected-version")
 	}
 	if err := web.Validate(c.Web.ConfigFile); err != nil {
 		return fmt.Errorf("--web.config.file: %w", err)
 	}
-	if c.Migrations.Tool != "" {
-		if _, ok := migrations.Lookup(c.Migrations.Tool); !ok {
-			return fmt.Errorf("--migrations.tool: unknown tool %q (known: %s)", c.Migrations.Tool, strings.Join(migrations.Names(), ", "))
+	if m.Tool != "" {
+		if _, ok := migrations.Lookup(m.Tool); !ok {
+			return fmt.Errorf("--migrations.tool: unknown tool %q (known: %s)", m.Tool, strings.Join(migrations.Names(), ", "))
 		}
 	}
-	if dir := c.Migrations.Dir; dir != "" {
-		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
-			return fmt.Errorf("--migrations.dir: %q is not a readable directory", dir)
+	if m.Dir != "" {
+		if info, err := os.Stat(m.Dir); err != nil || !info.IsDir() {
+			return fmt.Errorf("--migrations.dir: %q is not a readable directory", m.Dir)
 		}
 	}
 	return nil

@@ -136,14 +136,14 @@ func FuzzParseConfig(f *testing.F) {
 			}
 		default:
 			switch {
-			case cfg.Checks.Interval <= 0 || cfg.Checks.Timeout <= 0 || cfg.Checks.Timeout >= cfg.Checks.Interval,
-				cfg.Checks.FailureThreshold < 1 || cfg.Checks.SuccessThreshold < 1,
+			case cfg.Checks.Defaults.Interval <= 0 || cfg.Checks.Defaults.Timeout <= 0 || cfg.Checks.Defaults.Timeout >= cfg.Checks.Defaults.Interval,
+				cfg.Checks.Defaults.FailureThreshold < 1 || cfg.Checks.Defaults.SuccessThreshold < 1,
 				cfg.Web.MaxScrapes < 0 || cfg.Web.ShutdownDelay < 0,
 				!strings.HasPrefix(cfg.Web.TelemetryPath, "/") || cfg.Web.TelemetryPath == "/",
 				strings.TrimSpace(cfg.Target) == "":
 				t.Fatalf("%q: accepted an invalid configuration %+v", args, cfg)
 			}
-			if cfg.Database.DSN == "" && env == nil {
+			if cfg.Database.DSN == "" && cfg.Database.DSNFile == "" && env == nil {
 				t.Fatalf("%q: the DSN was lost", args)
 			}
 		}

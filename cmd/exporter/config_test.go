@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/dbhealth/dbhealth-exporter/internal/exporter"
 )
 
 func TestRun_BadConfiguration_ExitsTwoWithOneLineNamingTheProblem(t *testing.T) {
@@ -82,29 +86,75 @@ func TestRun_HelpAndVersionExitZero(t *testing.T) {
 	}
 }
 
-func TestResolveDSN_Precedence(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "dsn")
-	if err := os.WriteFile(file, []byte("postgres://from-file/db\n"), 0o600); err != nil {
+// The precedence: a flag given on the command line wins over the
+// configuration file, the file wins over DATABASE_URL and the flags'
+// defaults, and a check's own block wins over the defaults.
+func TestLoad_Precedence_FlagsOverFileOverEnvironmentAndDefaults(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	write("dsn", "postgres://from-file/db\n")
+	migrationsDir := filepath.Join(dir, "m")
+	if err := os.Mkdir(migrationsDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	file := write("dbhealth.yml", `
+defaults: {interval: 5s, timeout: 1s, failure_threshold: 2}
+database: {dsn_file: dsn, expect: primary}
+checks:
+  database: {interval: 3s}
+  migrations: {dir: m, critical: false, fail_on_unknown: true}
+`)
 	env := func(k string) string {
 		if k == "DATABASE_URL" {
 			return "postgres://from-env/db"
 		}
 		return ""
 	}
-	cases := []struct{ flag, file, want, source string }{
-		{"", file, "postgres://from-file/db", "--db.dsn-file"},
-		{"postgres://from-flag/db", "", "postgres://from-flag/db", "--db.dsn"},
-		{"", "", "postgres://from-env/db", "DATABASE_URL"},
-	}
-	for _, tc := range cases {
-		dsn, source, err := resolveDSN(tc.flag, tc.file, env)
-		if err != nil || dsn != tc.want || source != tc.source {
-			t.Errorf("resolveDSN(%q, %q) = %q, %q, %v", tc.flag, tc.file, dsn, source, err)
+	load := func(args ...string) exporter.Config {
+		t.Helper()
+		cfg, err := parseConfig(args, env, io.Discard)
+		if err != nil {
+			t.Fatal(err)
 		}
+		return cfg
 	}
-	if dsn, source, err := resolveDSN("", "", func(string) string { return "" }); err != nil || dsn != "" || source != "PG* variables" {
-		t.Errorf("nothing configured: %q, %q, %v", dsn, source, err)
+
+	if cfg := load(); cfg.Database.DSN != "postgres://from-env/db" || cfg.Database.DSNSource != "DATABASE_URL" {
+		t.Errorf("without flags or file: %+v", cfg.Database)
+	}
+	if cfg := load("--db.dsn-file=" + filepath.Join(dir, "dsn")); cfg.Database.DSNFile == "" || cfg.Database.DSNSource != "--db.dsn-file" {
+		t.Errorf("--db.dsn-file: %+v", cfg.Database)
+	}
+
+	cfg := load("--config.file=" + file)
+	switch {
+	case cfg.Database.DSNFile != filepath.Join(dir, "dsn") || cfg.Database.DSN != "" || cfg.Database.Expect != "primary":
+		t.Errorf("the file's database block must win over DATABASE_URL: %+v", cfg.Database)
+	case cfg.Checks.Defaults.Interval != 5*time.Second || cfg.Checks.Defaults.Timeout != time.Second || cfg.Checks.Defaults.FailureThreshold != 2:
+		t.Errorf("the file's defaults must win over the flags' defaults: %+v", cfg.Checks.Defaults)
+	case cfg.Checks.Database.Interval != 3*time.Second:
+		t.Errorf("checks.database.interval: %+v", cfg.Checks.Database)
+	case cfg.Checks.Migrations.Dir != migrationsDir || cfg.Checks.Migrations.Critical == nil || *cfg.Checks.Migrations.Critical || !cfg.Checks.Migrations.FailOnUnknown:
+		t.Errorf("checks.migrations: %+v", cfg.Checks.Migrations)
+	case cfg.ConfigFile != file:
+		t.Errorf("ConfigFile %q", cfg.ConfigFile)
+	}
+
+	cfg = load("--config.file="+file, "--db.dsn=postgres://from-flag/db", "--check.interval=20s", "--migrations.dir="+dir)
+	switch {
+	case cfg.Database.DSN != "postgres://from-flag/db" || cfg.Database.DSNFile != "" || cfg.Database.DSNSource != "--db.dsn":
+		t.Errorf("--db.dsn must win over the file: %+v", cfg.Database)
+	case cfg.Checks.Defaults.Interval != 20*time.Second || cfg.Checks.Defaults.Timeout != time.Second:
+		t.Errorf("--check.interval must win over defaults.interval, the file still sets the timeout: %+v", cfg.Checks.Defaults)
+	case cfg.Checks.Database.Interval != 3*time.Second:
+		t.Errorf("checks.database.interval is the check's own and wins over any default: %+v", cfg.Checks.Database)
+	case cfg.Checks.Migrations.Dir != dir:
+		t.Errorf("--migrations.dir must win over checks.migrations.dir: %q", cfg.Checks.Migrations.Dir)
 	}
 }

@@ -40,10 +40,9 @@ func (v durationValue) Set(s string) error {
 
 func (v durationValue) String() string { return v.d.String() }
 
-func durationFlag(app *kingpin.Application, name, help, def string) *time.Duration {
-	d := new(time.Duration)
-	app.Flag(name, help).Default(def).SetValue(durationValue{name, d})
-	return d
+// durationFlag makes f a duration flag setting d.
+func durationFlag(f *kingpin.FlagClause, def string, d *time.Duration) {
+	f.Default(def).SetValue(durationValue{f.Model().Name, d})
 }
 
 type intValue struct {
@@ -62,8 +61,7 @@ func (v intValue) Set(s string) error {
 
 func (v intValue) String() string { return strconv.Itoa(*v.n) }
 
-func intFlag(app *kingpin.Application, name, help, def string) *int {
-	n := new(int)
-	app.Flag(name, help).Default(def).SetValue(intValue{name, n})
-	return n
+// intFlag makes f an integer flag setting n.
+func intFlag(f *kingpin.FlagClause, def string, n *int) {
+	f.Default(def).SetValue(intValue{f.Model().Name, n})
 }

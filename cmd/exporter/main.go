@@ -35,25 +35,56 @@ const (
 )
 
 // run is the whole program: it returns when ctx is cancelled (SIGTERM) and
-// the drain is over, or at once on bad configuration.
+// the drain is over, or at once on bad configuration. SIGHUP reloads the
+// configuration.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cfg, err := parseConfig(args, getenv, stdout)
+	fail := func(err error) int {
+		// Configuration errors name the flag or the file's key. A flag
+		// parser may quote an argument, and a misplaced argument may be a
+		// DSN: mask whatever looks like a password in any of them.
+		fmt.Fprintf(stderr, "dbhealth-exporter: error: %s\n", redact.Line(redact.ForArgs(args).String(err.Error())))
+		return exitUsage
+	}
+	cmd, err := parseCommand(args, getenv, stdout)
 	var exit errExit
 	switch {
 	case errors.As(err, &exit):
 		return exit.code
 	case err != nil:
-		// Configuration errors name the flag. A flag parser may quote an
-		// argument, and a misplaced argument may be a DSN: mask whatever
-		// looks like a password in any of them.
-		fmt.Fprintf(stderr, "dbhealth-exporter: error: %s\n", redact.Line(redact.ForArgs(args).String(err.Error())))
-		return exitUsage
+		return fail(err)
 	}
-	ex, err := exporter.New(cfg, exporter.WithGetenv(getenv), exporter.WithLogOutput(stderr))
+	cfg, err := cmd.load()
 	if err != nil {
-		fmt.Fprintf(stderr, "dbhealth-exporter: error: %s\n", redact.Line(err.Error()))
-		return exitUsage
+		return fail(err)
 	}
+	logOutput := stderr
+	if cmd.checkOnly {
+		logOutput = io.Discard
+	}
+	ex, err := exporter.New(cfg, exporter.WithGetenv(getenv), exporter.WithLogOutput(logOutput), exporter.WithReload(cmd.load))
+	if err != nil {
+		return fail(err)
+	}
+	if cmd.checkOnly {
+		ex.Close()
+		fmt.Fprintln(stdout, "dbhealth-exporter: the configuration is valid")
+		return exitOK
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				_ = ex.Reload() // logged and counted by the exporter
+			case <-done:
+				return
+			}
+		}
+	}()
 	if err := ex.Run(ctx); err != nil {
 		return exitFailure // logged by the exporter
 	}

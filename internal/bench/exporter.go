@@ -46,7 +46,7 @@ func StartExporter(dsn string, sched Schedule) (*Exporter, error) {
 	ex, err := exporter.New(exporter.Config{
 		Web:      exporter.Web{MaxScrapes: MaxScrapes},
 		Database: exporter.Database{DSN: dsn},
-		Checks:   exporter.Schedule{Interval: sched.Interval, Timeout: sched.Timeout},
+		Checks:   exporter.Checks{Defaults: exporter.Schedule{Interval: sched.Interval, Timeout: sched.Timeout}},
 	}, exporter.WithLogger(slog.New(slog.DiscardHandler)), exporter.WithGetenv(func(string) string { return "" }))
 	if err != nil {
 		return nil, err

@@ -8,21 +8,25 @@ import (
 	"github.com/dbhealth/dbhealth-exporter/internal/health"
 )
 
-// Config is everything the operator decides. Zero fields take the defaults
-// documented on each.
+// Config is everything the operator decides, from flags and the
+// configuration file (package config merges the two). Zero fields take the
+// defaults documented on each.
 type Config struct {
 	Web      Web
 	Target   string // the target label and payload field; default "default"
 	Database Database
-	// Migrations enables the migrations check when Dir, Tool or
-	// ExpectedVersion is set.
-	Migrations Migrations
-	Checks     Schedule
+	Checks   Checks
+	// ConfigFile is the configuration file this Config was read from, if
+	// any; Reload watches it (with the credential files) for changes.
+	ConfigFile string
+	// Warnings are said in the log when the configuration is applied.
+	Warnings []string
 	// Log configures the log lines (level, format); default info, logfmt.
 	Log *promslog.Config
 }
 
-// Web configures the HTTP side.
+// Web configures the HTTP side. It is read once: a reload does not change
+// it.
 type Web struct {
 	// ListenAddresses are host:port pairs; default ":9720".
 	ListenAddresses []string
@@ -39,22 +43,63 @@ type Web struct {
 	// MaxScrapes bounds concurrent scrapes of TelemetryPath; 0 means no
 	// limit.
 	MaxScrapes int
+	// EnableLifecycle serves POST /-/reload (behind basic auth when the web
+	// configuration has users).
+	EnableLifecycle bool
 }
 
-// Database says which database to watch.
+// Database says which database to watch and how to reach it. The files are
+// read when the exporter is built and again on every reload, and watched
+// for changes, so rotated credentials are used without a restart.
 type Database struct {
-	// DSN is a connection string (URL or key=value); "" leaves it to
-	// libpq's PG* variables and defaults.
+	// DSN is a connection string (URL or key=value); with neither DSN nor
+	// DSNFile, libpq's PG* variables and defaults apply.
 	DSN string
-	// DSNSource names where DSN came from (a flag, a file, a variable), in
-	// errors about it and in the start-up log; default "DSN".
+	// DSNFile holds the connection string (a mounted Secret); it wins over
+	// DSN.
+	DSNFile string
+	// PasswordFile holds the password alone; it wins over any password in
+	// the connection string, PGPASSWORD and the passfile.
+	PasswordFile string
+	// DSNSource names where the connection string came from (a flag, a
+	// file key, a variable), in errors and the start-up log; default "DSN".
 	DSNSource string
-	// ExpectPrimary fails the database check on a replica.
-	ExpectPrimary bool
+	// Expect is "primary" (a replica fails the database check) or "any"
+	// (the default).
+	Expect string
 }
 
-// Migrations configures the migrations check (see package migrations).
+// Checks configures the checks. Each check's own settings win over
+// Defaults, which win over the built-in defaults.
+type Checks struct {
+	Defaults   Schedule
+	Database   Check
+	Migrations Migrations
+}
+
+// Schedule is a check's timing and thresholds; zero fields take the next
+// default (health.Definition's: interval 10s, timeout 2s, thresholds 1,
+// stale after 3 x interval + timeout).
+type Schedule struct {
+	Interval         time.Duration
+	Timeout          time.Duration
+	FailureThreshold int
+	SuccessThreshold int
+	StaleAfter       time.Duration
+}
+
+// Check is one check's own settings.
+type Check struct {
+	Schedule
+	// Critical says whether the check decides readiness; nil means the
+	// check's default (critical, for the database and migrations checks).
+	Critical *bool
+}
+
+// Migrations configures the migrations check, which runs when Dir, Tool or
+// ExpectedVersion is set (see package migrations).
 type Migrations struct {
+	Check
 	Dir, Tool, Table, Schema, ExpectedVersion string
 	FailOnUnknown                             bool
 }
@@ -62,18 +107,34 @@ type Migrations struct {
 // Enabled reports whether the migrations check runs.
 func (m Migrations) Enabled() bool { return m.Dir != "" || m.Tool != "" || m.ExpectedVersion != "" }
 
-// Schedule is every check's interval, timeout and thresholds; zero fields
-// take health.Definition's defaults (10s, 2s, 1, 1).
-type Schedule struct {
-	Interval         time.Duration
-	Timeout          time.Duration
-	FailureThreshold int
-	SuccessThreshold int
+// over returns s with its zero fields taken from d.
+func (s Schedule) over(d Schedule) Schedule {
+	if s.Interval == 0 {
+		s.Interval = d.Interval
+	}
+	if s.Timeout == 0 {
+		s.Timeout = d.Timeout
+	}
+	if s.FailureThreshold == 0 {
+		s.FailureThreshold = d.FailureThreshold
+	}
+	if s.SuccessThreshold == 0 {
+		s.SuccessThreshold = d.SuccessThreshold
+	}
+	if s.StaleAfter == 0 {
+		s.StaleAfter = d.StaleAfter
+	}
+	return s
 }
 
-func (s Schedule) apply(d health.Definition) health.Definition {
-	d.Interval, d.Timeout = s.Interval, s.Timeout
+// define returns the check's definition under its settings and defaults.
+func (c Check) define(defaults Schedule, d health.Definition) health.Definition {
+	s := c.Schedule.over(defaults)
+	d.Interval, d.Timeout, d.StaleAfter = s.Interval, s.Timeout, s.StaleAfter
 	d.FailureThreshold, d.SuccessThreshold = s.FailureThreshold, s.SuccessThreshold
+	if c.Critical != nil {
+		d.Critical = *c.Critical
+	}
 	return d
 }
 
@@ -91,11 +152,14 @@ func (c Config) withDefaults() Config {
 	if c.Database.DSNSource == "" {
 		c.Database.DSNSource = "DSN"
 	}
-	if c.Checks.Interval == 0 {
-		c.Checks.Interval = health.DefaultInterval
+	if c.Database.Expect == "" {
+		c.Database.Expect = "any"
 	}
-	if c.Checks.Timeout == 0 {
-		c.Checks.Timeout = health.DefaultTimeout
+	if c.Checks.Defaults.Interval == 0 {
+		c.Checks.Defaults.Interval = health.DefaultInterval
+	}
+	if c.Checks.Defaults.Timeout == 0 {
+		c.Checks.Defaults.Timeout = health.DefaultTimeout
 	}
 	if c.Log == nil {
 		c.Log = &promslog.Config{}

@@ -2,19 +2,16 @@ package exporter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 
-	"github.com/exaring/otelpgx"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/common/version"
+	"go.opentelemetry.io/otel/trace"
 
-	"github.com/dbhealth/dbhealth-exporter/internal/collectors"
-	"github.com/dbhealth/dbhealth-exporter/internal/collectors/migrations"
 	"github.com/dbhealth/dbhealth-exporter/internal/health"
 	"github.com/dbhealth/dbhealth-exporter/internal/redact"
 	"github.com/dbhealth/dbhealth-exporter/internal/telemetry"
@@ -24,14 +21,20 @@ import (
 // Exporter is the assembled program: pool, checks, engine, registry, HTTP
 // handler and telemetry.
 type Exporter struct {
-	cfg       Config
+	opts      options
+	redactor  *redact.Redactor // every password seen, old and new
 	logger    *slog.Logger
 	registry  *prometheus.Registry
-	pool      *pgxpool.Pool
 	engine    *health.Engine
 	telemetry *telemetry.Telemetry
+	tracer    trace.TracerProvider // for the pool; nil when tracing is off
 	handler   http.Handler
 	web       *web.Server
+	reloads   *reloadMetrics
+
+	mu  sync.Mutex // serialises reloads
+	cfg Config
+	cur *built
 }
 
 // New builds the exporter from cfg without touching the network. Its errors
@@ -39,93 +42,55 @@ type Exporter struct {
 // the password.
 func New(cfg Config, opts ...Option) (*Exporter, error) {
 	cfg = cfg.withDefaults()
-	o := newOptions(opts)
-
-	poolCfg, err := collectors.PoolConfig(cfg.Database.DSN)
-	var parsed string
-	if err == nil {
-		parsed = poolCfg.ConnConfig.Password
-	}
-	r := redact.ForConnString(cfg.Database.DSN, parsed, o.getenv)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %s", cfg.Database.DSNSource, r.String(redact.ParseError(err)))
-	}
-	logger := o.logger
+	e := &Exporter{opts: newOptions(opts), redactor: redact.New(), cfg: cfg, registry: prometheus.NewRegistry()}
+	logger := e.opts.logger
 	if logger == nil {
 		logCfg := *cfg.Log
-		logCfg.Writer = o.logOutput
+		logCfg.Writer = e.opts.logOutput
 		logger = promslog.New(&logCfg)
 	}
-	logger = slog.New(r.Handler(telemetry.LogHandler(logger.Handler())))
+	e.logger = slog.New(e.redactor.Handler(telemetry.LogHandler(logger.Handler())))
+	conn, err := resolve(cfg.Database, e.opts.getenv, e.redactor)
+	if err != nil {
+		return nil, err
+	}
 
-	reg := prometheus.NewRegistry()
 	tel, err := telemetry.Setup(context.Background(), telemetry.Options{
-		Version: version.Version, Gatherer: reg, Logger: logger, Getenv: o.getenv,
+		Version: version.Version, Gatherer: e.registry, Logger: e.logger, Getenv: e.opts.getenv,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("OpenTelemetry configuration (OTEL_* variables): %w", err)
 	}
+	e.telemetry = tel
 	tp := tel.TracerProvider
-	if o.tracerProvider != nil {
-		tp = o.tracerProvider
+	if e.opts.tracerProvider != nil {
+		tp = e.opts.tracerProvider
 	}
-	if tel.Tracing || o.tracerProvider != nil {
-		// The checks' SQL, connects and pool acquisitions become child spans.
-		poolCfg.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(tp))
+	if tel.Tracing || e.opts.tracerProvider != nil {
+		e.tracer = tp
 	}
 
-	pool, err := pgxpool.NewWithConfig(context.Background(), poolCfg) // does not connect
-	if err != nil {
-		return nil, errors.New(r.String(err.Error()))
+	if e.cur, err = build(cfg, conn, nil, e.tracer, e.redactor); err != nil {
+		return nil, err
 	}
-	e := &Exporter{cfg: cfg, logger: logger, registry: reg, pool: pool, telemetry: tel}
-	defs, err := checks(cfg, pool)
-	if err == nil {
-		e.engine, err = health.NewEngine(defs,
-			health.WithTarget(cfg.Target),
-			health.WithRedactor(func(s string) string { return redact.Line(r.String(s)) }),
-			health.WithTracerProvider(tp),
-			health.WithLogger(logger),
-		)
+	for _, w := range cfg.Warnings {
+		e.logger.Warn(w)
 	}
+	e.engine, err = health.NewEngine(e.cur.defs,
+		health.WithTarget(cfg.Target),
+		health.WithRedactor(func(s string) string { return redact.Line(e.redactor.String(s)) }),
+		health.WithTracerProvider(tp),
+		health.WithLogger(e.logger),
+	)
 	if err == nil {
+		e.reloads = newReloadMetrics(e.registry)
 		e.handler, e.web, err = e.routes()
 	}
 	if err != nil {
-		pool.Close()
+		e.cur.pool.Close()
 		return nil, err
 	}
-	logger.Info("starting dbhealth-exporter", "version", version.Version, "target", cfg.Target,
-		"database", describe(poolCfg), "dsn_from", cfg.Database.DSNSource,
-		"check_interval", cfg.Checks.Interval, "check_timeout", cfg.Checks.Timeout)
 	return e, nil
-}
-
-// checks defines the checks the configuration asks for: the database
-// always, the migrations when Config.Migrations enables them.
-func checks(cfg Config, pool *pgxpool.Pool) ([]health.Definition, error) {
-	defs := []health.Definition{cfg.Checks.apply(health.Definition{
-		Name:     "database",
-		Critical: true,
-		Checker:  collectors.NewDatabase(pool, collectors.DatabaseOptions{ExpectPrimary: cfg.Database.ExpectPrimary}),
-	})}
-	if m := cfg.Migrations; m.Enabled() {
-		check, err := migrations.New(pool, migrations.Options{
-			Dir: m.Dir, Tool: m.Tool, Table: m.Table, Schema: m.Schema,
-			ExpectedVersion: m.ExpectedVersion, FailOnUnknown: m.FailOnUnknown,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("migrations tool: %w", err)
-		}
-		defs = append(defs, cfg.Checks.apply(health.Definition{Name: "migrations", Critical: true, Checker: check}))
-	}
-	return defs, nil
-}
-
-// describe names the database for the log, without the password.
-func describe(cfg *pgxpool.Config) string {
-	c := cfg.ConnConfig
-	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
 }
 
 // Handler serves every path as Run's server does: probes, metrics and the
@@ -137,3 +102,9 @@ func (e *Exporter) Gatherer() prometheus.Gatherer { return e.registry }
 
 // Snapshot is the engine's current generation.
 func (e *Exporter) Snapshot() *health.Snapshot { return e.engine.Snapshot() }
+
+// describe names the database for the log, without the password.
+func (b *built) describe() string {
+	c := b.pool.Config().ConnConfig
+	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+}

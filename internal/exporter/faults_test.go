@@ -271,7 +271,7 @@ var faults = []fault{
 	{name: "replica until promoted", reason: collectors.ReasonReplica,
 		via: func(t *testing.T, f *faultEnv) exporter.Database {
 			f.replica = pgtest.New(t, pgtest.WithReplicaOf(f.cluster))
-			return exporter.Database{DSN: f.replica.DSN(f.db), ExpectPrimary: true}
+			return exporter.Database{DSN: f.replica.DSN(f.db), Expect: "primary"}
 		},
 		inject: func(t *testing.T, f *faultEnv) {}, // it is a replica from the start
 		heal:   func(t *testing.T, f *faultEnv) { f.replica.Promote(t) }},

@@ -57,6 +57,9 @@ func (e *Exporter) routes() (http.Handler, *web.Server, error) {
 		ErrorLog:            slog.NewLogLogger(e.logger.Handler(), slog.LevelError),
 	})))
 	probes.Register(mux, e.engine, probes.Options{MetricsPath: e.cfg.Web.TelemetryPath, Version: version.Version})
+	if e.cfg.Web.EnableLifecycle {
+		mux.Handle("/-/reload", http.HandlerFunc(e.serveReload))
+	}
 
 	public := probes.IsProbePath
 	if e.cfg.Web.ProbesRequireAuth {
@@ -67,4 +70,20 @@ func (e *Exporter) routes() (http.Handler, *web.Server, error) {
 		return nil, nil, err
 	}
 	return ws.Handler(), ws, nil
+}
+
+// serveReload is POST /-/reload, as Prometheus serves it: 200 once the
+// configuration is reloaded, 500 with the reason when it is refused.
+func (e *Exporter) serveReload(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost && r.Method != http.MethodPut {
+		w.Header().Set("Allow", "POST, PUT")
+		http.Error(w, "method not allowed: POST to reload", http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if err := e.Reload(); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	_, _ = w.Write([]byte("configuration reloaded\n"))
 }

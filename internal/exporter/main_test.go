@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 func schedule(dsn string, interval, timeout time.Duration) exporter.Config {
 	return exporter.Config{
 		Database: exporter.Database{DSN: dsn},
-		Checks:   exporter.Schedule{Interval: interval, Timeout: timeout},
+		Checks:   exporter.Checks{Defaults: exporter.Schedule{Interval: interval, Timeout: timeout}},
 	}
 }
 

@@ -97,7 +97,7 @@ func TestMetricsDocs_MatchWhatTheExporterExposes(t *testing.T) {
 	// the migrations metrics are exposed too.
 	cluster.Exec(t, "postgres", "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (1, false)")
 	cfg := schedule(cluster.DSN("postgres"), 100*time.Millisecond, 50*time.Millisecond)
-	cfg.Migrations.Dir = "../../examples/migrations"
+	cfg.Checks.Migrations.Dir = "../../examples/migrations"
 	ex := startInProcess(t, cfg)
 	exposed := map[string]*dto.MetricFamily{}
 

@@ -14,6 +14,7 @@ type options struct {
 	logOutput      io.Writer
 	logger         *slog.Logger
 	tracerProvider trace.TracerProvider
+	load           func() (Config, error)
 }
 
 // Option changes what New takes from the process.
@@ -39,6 +40,12 @@ func WithLogger(logger *slog.Logger) Option { return func(o *options) { o.logger
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(o *options) { o.tracerProvider = tp }
 }
+
+// WithReload makes Reload read the configuration with load (the command
+// line again, and the configuration file as it is now). Default: Reload
+// keeps the Config given to New and re-reads only the files it names (the
+// connection string and password files).
+func WithReload(load func() (Config, error)) Option { return func(o *options) { o.load = load } }
 
 func newOptions(opts []Option) options {
 	o := options{getenv: os.Getenv, logOutput: os.Stderr}

@@ -7,7 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
+
+	"github.com/prometheus/common/version"
 )
 
 // shutdownTimeout bounds the graceful shutdown after the drain: requests in
@@ -40,10 +43,14 @@ func (e *Exporter) Run(ctx context.Context) error {
 // nil after a drain, or the error that stopped a server.
 func (e *Exporter) Serve(ctx context.Context, listeners ...net.Listener) error {
 	defer e.Close()
+	e.logger.Info("starting dbhealth-exporter", "version", version.Version, "target", e.cfg.Target,
+		"database", e.cur.describe(), "dsn_from", e.cfg.Database.DSNSource,
+		"check_interval", e.cur.defs[0].Interval, "check_timeout", e.cur.defs[0].Timeout)
 	engineCtx, stopEngine := context.WithCancel(context.Background())
-	engineDone := make(chan struct{})
-	go func() { e.engine.Run(engineCtx); close(engineDone) }()
-	defer func() { stopEngine(); <-engineDone }()
+	var background sync.WaitGroup
+	background.Go(func() { e.engine.Run(engineCtx) })
+	background.Go(func() { e.watch(engineCtx) })
+	defer func() { stopEngine(); background.Wait() }()
 
 	server := NewHTTPServer(e.handler, slog.NewLogLogger(e.logger.Handler(), slog.LevelDebug))
 	served := make(chan error, len(listeners))
@@ -76,4 +83,8 @@ func (e *Exporter) Serve(ctx context.Context, listeners ...net.Listener) error {
 
 // Close releases what New acquired (the pool) for an exporter that is not
 // served; Serve calls it when it returns.
-func (e *Exporter) Close() { e.pool.Close() }
+func (e *Exporter) Close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.cur.pool.Close()
+}

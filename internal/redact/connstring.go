@@ -124,3 +124,6 @@ func ParseError(err error) string {
 	}
 	return "cannot parse the connection string" + why
 }
+
+// HasPassword reports whether a connection string spells a password.
+func HasPassword(dsn string) bool { return rawPassword(dsn) != "" }

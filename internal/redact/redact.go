@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 )
 
@@ -17,22 +19,35 @@ import (
 const Mask = "xxxxx"
 
 // Redactor replaces known secrets, in the forms they take in DSNs and error
-// texts, with Mask. The zero value and a nil *Redactor redact nothing.
+// texts, with Mask. It is safe for concurrent use, and Add may learn more
+// secrets while it is in use (rotated credentials). The zero value and a nil
+// *Redactor redact nothing.
 type Redactor struct {
+	mu    sync.Mutex // serialises Add
+	state atomic.Pointer[secrets]
+}
+
+// secrets are a Redactor's secrets and the replacer masking them.
+type secrets struct {
+	list     []string
 	replacer *strings.Replacer
 }
 
 // New returns a Redactor for the given secrets; empty ones are ignored.
-func New(secrets ...string) *Redactor {
+func New(list ...string) *Redactor {
+	r := &Redactor{}
+	r.state.Store(newSecrets(list))
+	return r
+}
+
+func newSecrets(list []string) *secrets {
+	list = slices.DeleteFunc(slices.Clone(list), func(s string) bool { return s == "" })
 	var forms []string
-	for _, s := range secrets {
-		if s == "" {
-			continue
-		}
+	for _, s := range list {
 		forms = append(forms, s, url.QueryEscape(s), url.PathEscape(s), url.UserPassword("u", s).String()[2:])
 	}
 	if len(forms) == 0 {
-		return &Redactor{}
+		return &secrets{}
 	}
 	// Longest first: an escaped form must be replaced before a shorter
 	// form it contains.
@@ -47,15 +62,35 @@ func New(secrets ...string) *Redactor {
 	for _, f := range forms {
 		pairs = append(pairs, f, Mask)
 	}
-	return &Redactor{replacer: strings.NewReplacer(pairs...)}
+	return &secrets{list: list, replacer: strings.NewReplacer(pairs...)}
+}
+
+// Add makes r mask other's secrets too, from now on.
+func (r *Redactor) Add(other *Redactor) {
+	more := other.state.Load()
+	if more == nil || len(more.list) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var list []string
+	if cur := r.state.Load(); cur != nil {
+		list = cur.list
+	}
+	list = append(slices.Clone(list), more.list...)
+	slices.Sort(list)
+	r.state.Store(newSecrets(slices.Compact(list)))
 }
 
 // String returns s with every secret masked.
 func (r *Redactor) String(s string) string {
-	if r == nil || r.replacer == nil {
+	if r == nil {
 		return s
 	}
-	return r.replacer.Replace(s)
+	if cur := r.state.Load(); cur != nil && cur.replacer != nil {
+		return cur.replacer.Replace(s)
+	}
+	return s
 }
 
 // Line returns s as one line: every run of white space and control

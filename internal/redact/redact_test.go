@@ -57,3 +57,17 @@ func TestHandler_RedactsMessagesAttributesErrorsAndGroups(t *testing.T) {
 		t.Fatalf("log line lost content: %s", out)
 	}
 }
+
+func TestAdd_MasksOldAndNewSecrets(t *testing.T) {
+	r := New("first-s3cret")
+	r.Add(New("second-s3cret"))
+	r.Add(New(""))
+	if got := r.String("first-s3cret then second-s3cret"); got != Mask+" then "+Mask {
+		t.Fatalf("after Add: %q", got)
+	}
+	var zero Redactor
+	zero.Add(New("third-s3cret"))
+	if got := zero.String("third-s3cret"); got != Mask {
+		t.Fatalf("Add to the zero Redactor: %q", got)
+	}
+}

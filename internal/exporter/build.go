@@ -1,0 +1,167 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/exaring/otelpgx"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/dbhealth/dbhealth-exporter/internal/collectors"
+	"github.com/dbhealth/dbhealth-exporter/internal/collectors/migrations"
+	"github.com/dbhealth/dbhealth-exporter/internal/health"
+	"github.com/dbhealth/dbhealth-exporter/internal/redact"
+)
+
+// built is what one configuration of the database and its checks makes: the
+// pool and the checks' definitions. A reload builds the next one from the
+// previous, reusing the pool while the connection settings are the same and
+// each Checker while its settings are, so that the engine keeps their
+// schedules.
+type built struct {
+	connKey string // the connection settings, password included
+	pool    *pgxpool.Pool
+	checks  map[string]builtCheck
+	defs    []health.Definition
+}
+
+type builtCheck struct {
+	key     string // the check's settings
+	checker health.Checker
+}
+
+// connection is a configuration's connection settings, resolved: the
+// files read and the string parsed.
+type connection struct {
+	key     string // the settings, password included
+	poolCfg *pgxpool.Config
+}
+
+// resolve reads the connection string and password files and parses the
+// connection string. It touches no network. Its errors are configuration
+// errors; r learns every password it meets and masks them in the errors.
+func resolve(db Database, getenv func(string) string, r *redact.Redactor) (connection, error) {
+	dsn, err := connString(db)
+	if err != nil {
+		return connection{}, err
+	}
+	poolCfg, err := collectors.PoolConfig(dsn)
+	var parsed string
+	if err == nil {
+		parsed = poolCfg.ConnConfig.Password
+	}
+	r.Add(redact.ForConnString(dsn, parsed, getenv))
+	if err != nil {
+		return connection{}, fmt.Errorf("%s: %s", db.DSNSource, r.String(redact.ParseError(err)))
+	}
+	if db.PasswordFile != "" {
+		password, err := readSecret(db.PasswordFile)
+		if err != nil {
+			return connection{}, fmt.Errorf("password file: %w", err)
+		}
+		poolCfg.ConnConfig.Password = password
+		r.Add(redact.New(password))
+	}
+	return connection{key: dsn + "\x00" + poolCfg.ConnConfig.Password, poolCfg: poolCfg}, nil
+}
+
+// build makes the pool and the checks for cfg and its resolved connection,
+// reusing what prev has for the same settings. It touches no network.
+func build(cfg Config, conn connection, prev *built, tp trace.TracerProvider, r *redact.Redactor) (*built, error) {
+	b := &built{connKey: conn.key, checks: map[string]builtCheck{}}
+	if prev != nil && prev.connKey == b.connKey {
+		b.pool = prev.pool
+	} else {
+		if tp != nil {
+			// The checks' SQL, connects and pool acquisitions become child spans.
+			conn.poolCfg.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(tp))
+		}
+		var err error
+		if b.pool, err = pgxpool.NewWithConfig(context.Background(), conn.poolCfg); err != nil { // does not connect
+			return nil, errors.New(r.String(err.Error()))
+		}
+	}
+	if err := b.define(cfg, prev); err != nil {
+		b.closeUnless(prev)
+		return nil, err
+	}
+	return b, nil
+}
+
+// define makes the definitions: the database check always, the migrations
+// check when the configuration enables it.
+func (b *built) define(cfg Config, prev *built) error {
+	reuse := func(name, key string, create func() (health.Checker, error)) (health.Checker, error) {
+		if prev != nil && prev.pool == b.pool {
+			if c, ok := prev.checks[name]; ok && c.key == key {
+				b.checks[name] = c
+				return c.checker, nil
+			}
+		}
+		checker, err := create()
+		if err == nil {
+			b.checks[name] = builtCheck{key: key, checker: checker}
+		}
+		return checker, err
+	}
+	dbOpts := collectors.DatabaseOptions{ExpectPrimary: cfg.Database.Expect == "primary"}
+	db, _ := reuse("database", fmt.Sprintf("%+v", dbOpts), func() (health.Checker, error) {
+		return collectors.NewDatabase(b.pool, dbOpts), nil
+	})
+	b.defs = []health.Definition{cfg.Checks.Database.define(cfg.Checks.Defaults,
+		health.Definition{Name: "database", Critical: true, Checker: db})}
+
+	if m := cfg.Checks.Migrations; m.Enabled() {
+		opts := migrations.Options{
+			Dir: m.Dir, Tool: m.Tool, Table: m.Table, Schema: m.Schema,
+			ExpectedVersion: m.ExpectedVersion, FailOnUnknown: m.FailOnUnknown,
+		}
+		check, err := reuse("migrations", fmt.Sprintf("%+v", opts), func() (health.Checker, error) {
+			return migrations.New(b.pool, opts)
+		})
+		if err != nil {
+			return fmt.Errorf("migrations tool: %w", err)
+		}
+		b.defs = append(b.defs, m.Check.define(cfg.Checks.Defaults,
+			health.Definition{Name: "migrations", Critical: true, Checker: check}))
+	}
+	return nil
+}
+
+// closeUnless closes b's pool unless prev shares it.
+func (b *built) closeUnless(prev *built) {
+	if prev == nil || prev.pool != b.pool {
+		b.pool.Close()
+	}
+}
+
+// connString is the connection string the configuration names: the
+// content of the DSN file, or the DSN itself.
+func connString(db Database) (string, error) {
+	if db.DSNFile == "" {
+		return db.DSN, nil
+	}
+	dsn, err := readSecret(db.DSNFile)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", db.DSNSource, err)
+	}
+	return dsn, nil
+}
+
+// readSecret reads a file holding one secret value, without the white
+// space around it (a trailing newline, most often).
+func readSecret(path string) (string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	s := strings.TrimSpace(string(raw))
+	if s == "" {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	return s, nil
+}

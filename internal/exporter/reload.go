@@ -1,0 +1,105 @@
+package exporter
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dbhealth/dbhealth-exporter/internal/redact"
+)
+
+// reloadMetrics are Prometheus' and Alertmanager's reload metrics, under
+// the exporter's prefix.
+type reloadMetrics struct {
+	successful prometheus.Gauge
+	lastOK     prometheus.Gauge
+}
+
+func newReloadMetrics(reg prometheus.Registerer) *reloadMetrics {
+	m := &reloadMetrics{
+		successful: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "dbhealth_config_last_reload_successful",
+			Help: "1 if the last reload of the configuration (file, connection string, password) succeeded, 0 if it was refused and the previous configuration still runs.",
+		}),
+		lastOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "dbhealth_config_last_reload_success_timestamp_seconds",
+			Help: "When the configuration was last loaded successfully (Unix time): the start, or the last successful reload.",
+		}),
+	}
+	reg.MustRegister(m.successful, m.lastOK)
+	m.successful.Set(1)
+	m.lastOK.SetToCurrentTime()
+	return m
+}
+
+// Reload reads the configuration again (the file, the connection string and
+// password files) and applies it, all or nothing: on an error the running
+// configuration stays, the error is logged in one line and
+// dbhealth_config_last_reload_successful turns 0. Checks whose settings did
+// not change keep their state and schedule; the database connection
+// settings are replaced only when they changed, and the next check run
+// uses them. The listen addresses, web configuration, target name and log
+// settings are read at start only.
+func (e *Exporter) Reload() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	err := e.reloadLocked()
+	if err != nil {
+		err = fmt.Errorf("reload refused, the previous configuration stays: %s", redact.Line(e.redactor.String(err.Error())))
+		e.logger.Error(err.Error())
+		e.reloads.successful.Set(0)
+		return err
+	}
+	e.reloads.successful.Set(1)
+	e.reloads.lastOK.SetToCurrentTime()
+	return nil
+}
+
+func (e *Exporter) reloadLocked() error {
+	cfg := e.cfg
+	if e.opts.load != nil {
+		loaded, err := e.opts.load()
+		if err != nil {
+			return err
+		}
+		cfg = loaded.withDefaults()
+	}
+	conn, err := resolve(cfg.Database, e.opts.getenv, e.redactor)
+	if err != nil {
+		return err
+	}
+	next, err := build(cfg, conn, e.cur, e.tracer, e.redactor)
+	if err != nil {
+		return err
+	}
+	if err := e.engine.Update(next.defs); err != nil {
+		next.closeUnless(e.cur)
+		return err
+	}
+	prev := e.cur
+	e.cur = next
+	if prev.pool != next.pool {
+		prev.pool.Close() // runs in flight hold their own connections
+		e.logger.Info("connection settings changed; the next check runs use them", "database", next.describe())
+	}
+	for _, fixed := range []struct {
+		name    string
+		changed bool
+	}{
+		{"web settings", !slices.Equal(cfg.Web.ListenAddresses, e.cfg.Web.ListenAddresses) || cfg.Web.ConfigFile != e.cfg.Web.ConfigFile ||
+			cfg.Web.TelemetryPath != e.cfg.Web.TelemetryPath || cfg.Web.ProbesRequireAuth != e.cfg.Web.ProbesRequireAuth},
+		{"target name", cfg.Target != e.cfg.Target},
+	} {
+		if fixed.changed {
+			e.logger.Warn("changed " + fixed.name + " apply after a restart only")
+		}
+	}
+	cfg.Web, cfg.Target, cfg.Log = e.cfg.Web, e.cfg.Target, e.cfg.Log
+	e.cfg = cfg
+	for _, w := range cfg.Warnings {
+		e.logger.Warn(w)
+	}
+	e.logger.Info("configuration reloaded", "checks", len(next.defs))
+	return nil
+}
