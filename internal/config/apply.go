@@ -71,6 +71,30 @@ func (f *File) Apply(cfg *exporter.Config, given func(flag string) bool) {
 	if fm.FailOnUnknown != nil && !given("migrations.fail-on-unknown") {
 		m.FailOnUnknown = *fm.FailOnUnknown
 	}
+
+	if r := f.Checks.ReplicationLag; r != nil {
+		lag := &exporter.ReplicationLag{}
+		r.Check.apply(&lag.Check)
+		setDuration(&lag.MaxLag, r.MaxLag, true)
+		if r.MaxLagBytes != nil {
+			lag.MaxLagBytes = *r.MaxLagBytes
+		}
+		cfg.Checks.ReplicationLag = lag
+	}
+	if c := f.Checks.Connections; c != nil {
+		conns := &exporter.Connections{}
+		c.Check.apply(&conns.Check)
+		if c.MaxUsedRatio != nil {
+			conns.MaxUsedRatio = *c.MaxUsedRatio
+		}
+		setInt(&conns.MinFree, c.MinFree, true)
+		cfg.Checks.Connections = conns
+	}
+	for _, c := range f.Checks.Custom {
+		custom := exporter.Custom{Name: c.Name, SQL: c.SQL, Min: c.Min, Max: c.Max, MinRows: c.MinRows, MaxRows: c.MaxRows}
+		c.Check.apply(&custom.Check)
+		cfg.Checks.Custom = append(cfg.Checks.Custom, custom)
+	}
 }
 
 // apply sets a check's own block (no flag sets these).

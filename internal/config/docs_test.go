@@ -25,6 +25,10 @@ func keys(t reflect.Type, prefix string) []string {
 			continue
 		}
 		key := prefix + tag
+		if ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct {
+			out = append(out, keys(ft.Elem(), key+"[].")...)
+			continue
+		}
 		if ft.Kind() == reflect.Struct && ft.PkgPath() == t.PkgPath() {
 			out = append(out, keys(ft, key+".")...)
 			continue

@@ -55,8 +55,38 @@ type Database struct {
 
 // Checks are the checks' own blocks.
 type Checks struct {
-	Database   Check      `yaml:"database"`
-	Migrations Migrations `yaml:"migrations"`
+	Database       Check           `yaml:"database"`
+	Migrations     Migrations      `yaml:"migrations"`
+	ReplicationLag *ReplicationLag `yaml:"replication_lag"`
+	Connections    *Connections    `yaml:"connections"`
+	Custom         []Custom        `yaml:"custom"`
+}
+
+// ReplicationLag is the replication lag check's block; present, it enables
+// the check.
+type ReplicationLag struct {
+	Check       `yaml:",inline"`
+	MaxLag      *time.Duration `yaml:"max_lag"`
+	MaxLagBytes *int64         `yaml:"max_lag_bytes"`
+}
+
+// Connections is the connection headroom check's block; present, it
+// enables the check.
+type Connections struct {
+	Check        `yaml:",inline"`
+	MaxUsedRatio *float64 `yaml:"max_used_ratio"`
+	MinFree      *int     `yaml:"min_free"`
+}
+
+// Custom is one custom check.
+type Custom struct {
+	Check   `yaml:",inline"`
+	Name    string   `yaml:"name"`
+	SQL     string   `yaml:"sql"`
+	Min     *float64 `yaml:"min"`
+	Max     *float64 `yaml:"max"`
+	MinRows *int     `yaml:"min_rows"`
+	MaxRows *int     `yaml:"max_rows"`
 }
 
 // Migrations is the migrations check's block.
@@ -173,8 +203,10 @@ func typeName(goType string) string {
 	switch strings.TrimPrefix(goType, "*") {
 	case "time.Duration":
 		return "a duration (500ms, 10s, 1m30s)"
-	case "int":
+	case "int", "int64":
 		return "a whole number"
+	case "float64":
+		return "a number"
 	case "bool":
 		return "true or false"
 	case "string":
@@ -245,17 +277,25 @@ func lineOf(raw []byte, key string) int {
 	n := root.Content[0]
 	line := 0
 	for _, part := range strings.Split(key, ".") {
+		name, index, _ := strings.Cut(strings.TrimSuffix(part, "]"), "[")
 		if n.Kind != yaml.MappingNode {
 			return line
 		}
 		var next *yaml.Node
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == part {
+			if n.Content[i].Value == name {
 				line, next = n.Content[i].Line, n.Content[i+1]
 			}
 		}
 		if next == nil {
 			return line
+		}
+		if i, err := strconv.Atoi(index); err == nil {
+			if next.Kind != yaml.SequenceNode || i >= len(next.Content) {
+				return line
+			}
+			next = next.Content[i]
+			line = next.Line
 		}
 		n = next
 	}

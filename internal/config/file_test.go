@@ -89,6 +89,16 @@ func TestLoad_BadFiles_OneLineNamingFileLineAndKey(t *testing.T) {
 		{"not YAML", "defaults: [\n", ": not valid YAML"},
 		{"two documents", "{}\n---\n{}\n", ":2: more than one YAML document"},
 		{"a list at the top", "- 1\n", ": want a mapping"},
+		{"two statements", "checks:\n  custom:\n    - name: q\n      sql: select 1; drop table jobs\n", ":4: checks.custom[0].sql: 2 statements; a check runs exactly one"},
+		{"a write", "checks:\n  custom:\n    - name: ok\n      sql: select 1\n    - name: q\n      sql: delete from jobs\n", ":6: checks.custom[1].sql: starts with DELETE"},
+		{"a custom check without a name", "checks:\n  custom:\n    - sql: select true\n", ":3: checks.custom[0]: a custom check needs a name"},
+		{"a built-in name", "checks:\n  custom:\n    - name: database\n      sql: select true\n", ":3: checks.custom[0].name: \"database\" is the name of a built-in check"},
+		{"a name twice", "checks:\n  custom:\n    - {name: q, sql: select true}\n    - {name: q, sql: select false}\n", ":4: checks.custom[1].name: \"q\" is used by another custom check"},
+		{"a name with capitals", "checks:\n  custom:\n    - {name: Jobs, sql: select true}\n", ":3: checks.custom[0].name: \"Jobs\": use lower case"},
+		{"both kinds of bounds", "checks:\n  custom:\n    - {name: q, sql: select 1, max: 2, max_rows: 1}\n", ":3: checks.custom[0]: set min/max"},
+		{"a ratio above 1", "checks:\n  connections:\n    max_used_ratio: 1.5\n", ":3: checks.connections.max_used_ratio: must be above 0 and at most 1"},
+		{"a zero lag", "checks:\n  replication_lag: {max_lag: 0s}\n", ":2: checks.replication_lag.max_lag: must be positive"},
+		{"text for a ratio", "checks:\n  connections: {max_used_ratio: most}\n", `:2: checks.connections.max_used_ratio: want a number, got "most"`},
 	}
 	dir := t.TempDir()
 	for _, tc := range cases {

@@ -129,7 +129,46 @@ func (b *built) define(cfg Config, prev *built) error {
 		b.defs = append(b.defs, m.Check.define(cfg.Checks.Defaults,
 			health.Definition{Name: "migrations", Critical: true, Checker: check}))
 	}
+	if r := cfg.Checks.ReplicationLag; r != nil {
+		opts := collectors.ReplicationLagOptions{MaxLag: r.MaxLag, MaxLagBytes: r.MaxLagBytes}
+		check, _ := reuse("replication_lag", fmt.Sprintf("%+v", opts), func() (health.Checker, error) {
+			return collectors.NewReplicationLag(b.pool, opts), nil
+		})
+		b.defs = append(b.defs, r.Check.define(cfg.Checks.Defaults,
+			health.Definition{Name: "replication_lag", Critical: true, Checker: check}))
+	}
+	if c := cfg.Checks.Connections; c != nil {
+		opts := collectors.ConnectionsOptions{MaxUsedRatio: c.MaxUsedRatio, MinFree: c.MinFree}
+		check, _ := reuse("connections", fmt.Sprintf("%+v", opts), func() (health.Checker, error) {
+			return collectors.NewConnections(b.pool, opts), nil
+		})
+		b.defs = append(b.defs, c.Check.define(cfg.Checks.Defaults,
+			health.Definition{Name: "connections", Critical: false, Checker: check}))
+	}
+	for _, c := range cfg.Checks.Custom {
+		opts := collectors.CustomOptions{SQL: c.SQL, Min: c.Min, Max: c.Max, MinRows: c.MinRows, MaxRows: c.MaxRows}
+		check, err := reuse(c.Name, customKey(opts), func() (health.Checker, error) {
+			return collectors.NewCustom(b.pool, opts)
+		})
+		if err != nil {
+			return fmt.Errorf("custom check %q: %w", c.Name, err)
+		}
+		b.defs = append(b.defs, c.Check.define(cfg.Checks.Defaults,
+			health.Definition{Name: c.Name, Critical: true, Checker: check}))
+	}
 	return nil
+}
+
+// customKey spells a custom check's settings, bounds by value.
+func customKey(o collectors.CustomOptions) string {
+	return fmt.Sprintf("%q min=%s max=%s min_rows=%s max_rows=%s", o.SQL, deref(o.Min), deref(o.Max), deref(o.MinRows), deref(o.MaxRows))
+}
+
+func deref[T any](p *T) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprint(*p)
 }
 
 // closeUnless closes b's pool unless prev shares it.

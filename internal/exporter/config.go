@@ -75,6 +75,40 @@ type Checks struct {
 	Defaults   Schedule
 	Database   Check
 	Migrations Migrations
+	// ReplicationLag enables the replication lag check (critical by
+	// default); nil leaves it off.
+	ReplicationLag *ReplicationLag
+	// Connections enables the connection headroom check (not critical by
+	// default); nil leaves it off.
+	Connections *Connections
+	// Custom are the operator's own checks (critical by default).
+	Custom []Custom
+}
+
+// ReplicationLag configures the replication lag check; a zero bound is
+// not checked.
+type ReplicationLag struct {
+	Check
+	MaxLag      time.Duration
+	MaxLagBytes int64
+}
+
+// Connections configures the connection headroom check; with neither
+// bound set, MaxUsedRatio is 0.9.
+type Connections struct {
+	Check
+	MaxUsedRatio float64
+	MinFree      int
+}
+
+// Custom is one of the operator's checks: a query and what counts as
+// passing (see collectors.CustomOptions).
+type Custom struct {
+	Check
+	Name             string
+	SQL              string
+	Min, Max         *float64
+	MinRows, MaxRows *int
 }
 
 // Schedule is a check's timing and thresholds; zero fields take the next
