@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -70,14 +71,16 @@ type alembicRevision struct {
 
 // alembicAssign finds a module-level assignment, with or without a type
 // annotation: `down_revision: Union[str, None] = 'abc'`.
-var alembicAssign = regexp.MustCompile(`(?m)^(revision|down_revision|depends_on)[ \t]*(?::[^=\n]*)?=[ \t]*`)
+var alembicAssign = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^(revision|down_revision|depends_on)[ \t]*(?::[^=\n]*)?=[ \t]*`)
+})
 
 // parseAlembicRevision reads the assignments Alembic evaluates from a
 // revision file's source, without running Python.
 func parseAlembicRevision(file, src string) (alembicRevision, error) {
 	rev := alembicRevision{file: file}
 	found := false
-	for _, loc := range alembicAssign.FindAllStringSubmatchIndex(src, -1) {
+	for _, loc := range alembicAssign().FindAllStringSubmatchIndex(src, -1) {
 		values, ok := alembicValue(src[loc[1]:])
 		if !ok {
 			return rev, &InvalidFileError{file, "cannot read the value of " + src[loc[2]:loc[3]]}
@@ -116,12 +119,12 @@ func alembicValue(s string) ([]string, bool) {
 			return nil, false
 		}
 		var values []string
-		for _, m := range alembicString.FindAllStringSubmatch(s[1:end], -1) {
+		for _, m := range alembicString().FindAllStringSubmatch(s[1:end], -1) {
 			values = append(values, m[1]+m[2])
 		}
 		return values, true
 	}
-	if m := alembicString.FindStringSubmatch(s); m != nil && strings.HasPrefix(s, m[0]) {
+	if m := alembicString().FindStringSubmatch(s); m != nil && strings.HasPrefix(s, m[0]) {
 		return []string{m[1] + m[2]}, true
 	}
 	return nil, false
@@ -129,7 +132,7 @@ func alembicValue(s string) ([]string, bool) {
 
 // alembicString matches a Python single- or double-quoted string literal, with an
 // optional r/u prefix; one of the two groups holds its content.
-var alembicString = regexp.MustCompile(`[rRuU]?(?:'([^'\n]*)'|"([^"\n]*)")`)
+var alembicString = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[rRuU]?(?:'([^'\n]*)'|"([^"\n]*)")`) })
 
 // alembicOrder checks the graph the way Alembic's revision map does and
 // returns the revisions parents first, ties broken by file name.

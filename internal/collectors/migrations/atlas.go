@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -132,10 +133,10 @@ func atlasHashes(files []atlasFile) atlasSums {
 
 // atlasDirective is Atlas' file directive pattern, matched at the very
 // start of the file: `-- atlas:sum ignore`.
-var atlasDirective = regexp.MustCompile(`^([ -~]*)atlas:(\w+)(?: +([ -~]*))*`)
+var atlasDirective = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([ -~]*)atlas:(\w+)(?: +([ -~]*))*`) })
 
 func atlasSumIgnored(data []byte) bool {
-	m := atlasDirective.FindSubmatch(data)
+	m := atlasDirective().FindSubmatch(data)
 	return m != nil && string(m[2]) == "sum" && string(m[3]) == "ignore"
 }
 

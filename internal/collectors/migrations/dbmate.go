@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -34,7 +35,7 @@ func (dbmate) Detect(cat *Catalog, t Table) bool {
 		!cat.Has(railsMetadataTable(t.Name), t.Schema)
 }
 
-var dbmateFile = regexp.MustCompile(`^(\d+).*\.sql$`)
+var dbmateFile = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d+).*\.sql$`) })
 
 // ParseFiles lists the migrations in dbmate's order: by file name, as
 // fs.ReadDir returns them.
@@ -45,7 +46,7 @@ func (dbmate) ParseFiles(fsys fs.FS) ([]Migration, error) {
 	}
 	var out []Migration
 	for _, e := range entries {
-		m := dbmateFile.FindStringSubmatch(e.Name())
+		m := dbmateFile().FindStringSubmatch(e.Name())
 		if e.IsDir() || m == nil {
 			continue
 		}

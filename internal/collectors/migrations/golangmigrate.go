@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -27,7 +28,7 @@ func (golangMigrate) Detect(_ *Catalog, t Table) bool {
 	return t.Columns["version"] == "bigint" && t.Columns["dirty"] == "boolean"
 }
 
-var golangMigrateFile = regexp.MustCompile(`^([0-9]+)_(.*)\.(up|down)\.(.*)$`)
+var golangMigrateFile = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+)_(.*)\.(up|down)\.(.*)$`) })
 
 // ParseFiles lists the up migrations in version order.
 func (golangMigrate) ParseFiles(fsys fs.FS) ([]Migration, error) {
@@ -38,7 +39,7 @@ func (golangMigrate) ParseFiles(fsys fs.FS) ([]Migration, error) {
 	var out []Migration
 	seen := map[uint64]string{}
 	for _, e := range entries {
-		m := golangMigrateFile.FindStringSubmatch(e.Name())
+		m := golangMigrateFile().FindStringSubmatch(e.Name())
 		if e.IsDir() || m == nil || m[3] != "up" {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The line patterns of Liquibase's formatted SQL changelogs, as
@@ -42,10 +43,10 @@ var (
 	lbAttrRunOnChange     = lbPattern(`.*runOnChange:(\w+).*`)
 )
 
-// lbPattern compiles a Java Pattern used with matches(): whole line, case
-// insensitive.
-func lbPattern(re string) *regexp.Regexp {
-	return regexp.MustCompile(`(?i)^(?:` + re + `)$`)
+// lbPattern compiles, on first use, a Java Pattern used with matches():
+// whole line, case insensitive.
+func lbPattern(re string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^(?:` + re + `)$`) })
 }
 
 // lbChangesetDraft is a changeset being read.
@@ -63,7 +64,7 @@ func parseLiquibaseSQL(file string, content []byte) ([]Migration, error) {
 	content = bytes.TrimPrefix(content, []byte("\xef\xbb\xbf"))
 	lines := lbSplitLines(string(content))
 	first := lbFirstNonBlank(lines)
-	if first < 0 || !lbFirstLine.MatchString(lines[first]) {
+	if first < 0 || !lbFirstLine().MatchString(lines[first]) {
 		return nil, nil
 	}
 	invalid := func(n int, msg string) error {
@@ -80,25 +81,25 @@ func parseLiquibaseSQL(file string, content []byte) ([]Migration, error) {
 	for n := 0; n < len(lines); n++ {
 		line := lines[n]
 		switch {
-		case lbProperty.MatchString(line):
+		case lbProperty().MatchString(line):
 			continue
-		case lbAltProperty.MatchString(line):
+		case lbAltProperty().MatchString(line):
 			return nil, invalid(n, "malformed --property")
 		}
-		if lbFirstLine.MatchString(line) {
-			logicalFile = lbAttr(lbAttrLogicalFilePath, line)
+		if lbFirstLine().MatchString(line) {
+			logicalFile = lbAttr(lbAttrLogicalFilePath(), line)
 		}
-		if m := lbIgnoreLines.FindStringSubmatch(line); m != nil {
+		if m := lbIgnoreLines().FindStringSubmatch(line); m != nil {
 			skipped, err := lbIgnore(lines[n+1:], m[1])
 			if err != "" {
 				return nil, invalid(n, err)
 			}
 			n += skipped
 			continue
-		} else if lbAltIgnoreLines.MatchString(line) {
+		} else if lbAltIgnoreLines().MatchString(line) {
 			return nil, invalid(n, "malformed --ignoreLines")
 		}
-		if m := lbChangeset.FindStringSubmatch(line); m != nil {
+		if m := lbChangeset().FindStringSubmatch(line); m != nil {
 			if cur != nil && strings.TrimSpace(strings.Join(cur.body, "\n")) == "" {
 				return nil, invalid(n, "no SQL for changeset "+cur.id)
 			}
@@ -110,33 +111,33 @@ func parseLiquibaseSQL(file string, content []byte) ([]Migration, error) {
 			cur = next
 			continue
 		}
-		if lbAltChangeset.MatchString(line) {
+		if lbAltChangeset().MatchString(line) {
 			return nil, invalid(n, "expected --changeset <author>:<id>")
 		}
 		if cur == nil {
-			if lbComment.MatchString(line) {
+			if lbComment().MatchString(line) {
 				return nil, invalid(n, "comment outside a changeset")
 			}
 			continue
 		}
-		switch m := lbPrecondition.FindStringSubmatch(line); {
-		case lbComment.MatchString(line), lbRollback.MatchString(line), lbPreconditions.MatchString(line):
+		switch m := lbPrecondition().FindStringSubmatch(line); {
+		case lbComment().MatchString(line), lbRollback().MatchString(line), lbPreconditions().MatchString(line):
 		case m != nil && slices.Contains([]string{"sql-check", "table-exists", "view-exists"}, m[1]):
-		case m != nil, lbEmptyPrecond.MatchString(line):
+		case m != nil, lbEmptyPrecond().MatchString(line):
 			return nil, invalid(n, "unsupported or incomplete precondition: "+strings.TrimSpace(line))
-		case lbValidCheckSum.MatchString(line):
+		case lbValidCheckSum().MatchString(line):
 			cur.skipChecksum = true
-		case lbRollbackStart.MatchString(line):
+		case lbRollbackStart().MatchString(line):
 			end := n + 1
-			for end < len(lines) && !lbRollbackEnd.MatchString(lines[end]) {
+			for end < len(lines) && !lbRollbackEnd().MatchString(lines[end]) {
 				end++
 			}
 			if end == len(lines) {
 				return nil, invalid(n, "rollback comment is not closed")
 			}
 			n = end
-		case lbAltComment.MatchString(line), lbAltValidSum.MatchString(line),
-			lbAltRollback.MatchString(line), lbAltPrecondition.MatchString(line):
+		case lbAltComment().MatchString(line), lbAltValidSum().MatchString(line),
+			lbAltRollback().MatchString(line), lbAltPrecondition().MatchString(line):
 			return nil, invalid(n, "malformed directive "+strings.TrimSpace(line))
 		default:
 			cur.body = append(cur.body, line)
@@ -147,14 +148,14 @@ func parseLiquibaseSQL(file string, content []byte) ([]Migration, error) {
 }
 
 // lbStartChangeset reads a --changeset line.
-var lbChangesetPrefix = regexp.MustCompile(`(?i)^\s*--\s*changeset\s+`)
+var lbChangesetPrefix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^\s*--\s*changeset\s+`) })
 
 func lbStartChangeset(file, logicalFile, line, author, id string) (*lbChangesetDraft, string) {
 	// The line must spell author:id right after "--changeset" (compared
 	// without case, as Liquibase does). No pattern is built from the
 	// file's text: that text need not even be valid UTF-8.
 	rest, want := line, author+":"+id
-	if loc := lbChangesetPrefix.FindStringIndex(line); loc != nil {
+	if loc := lbChangesetPrefix().FindStringIndex(line); loc != nil {
 		rest = line[loc[1]:]
 	}
 	if len(rest) < len(want) || !strings.EqualFold(rest[:len(want)], want) {
@@ -164,15 +165,15 @@ func lbStartChangeset(file, logicalFile, line, author, id string) (*lbChangesetD
 	if strings.NewReplacer(":", "", " ", "").Replace(id) == "" {
 		return nil, "empty changeset id"
 	}
-	if p := lbAttr(lbAttrLogicalFilePath, line); p != "" {
+	if p := lbAttr(lbAttrLogicalFilePath(), line); p != "" {
 		logicalFile = p
 	}
 	if logicalFile != "" {
 		file = liquibaseNormalizePath(logicalFile)
 	}
 	c := &lbChangesetDraft{file: file, id: id, author: author}
-	c.skip = strings.EqualFold(lbAttr(lbAttrIgnore, line), "true") || !lbRunsOnPostgres(lbAttr(lbAttrDBMS, line))
-	c.skipChecksum = strings.EqualFold(lbAttr(lbAttrRunOnChange, line), "true")
+	c.skip = strings.EqualFold(lbAttr(lbAttrIgnore(), line), "true") || !lbRunsOnPostgres(lbAttr(lbAttrDBMS(), line))
+	c.skipChecksum = strings.EqualFold(lbAttr(lbAttrRunOnChange(), line), "true")
 	return c, ""
 }
 
@@ -239,10 +240,10 @@ func lbRunsOnPostgres(dbms string) bool {
 func lbIgnore(rest []string, arg string) (int, string) {
 	if arg == "start" {
 		for i, l := range rest {
-			if m := lbIgnoreLines.FindStringSubmatch(l); m != nil && m[1] == "end" {
+			if m := lbIgnoreLines().FindStringSubmatch(l); m != nil && m[1] == "end" {
 				return i + 1, ""
 			}
-			if lbAltIgnoreLines.MatchString(l) {
+			if lbAltIgnoreLines().MatchString(l) {
 				return 0, "malformed --ignoreLines:end"
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -78,12 +79,12 @@ type nodePgMigrateFile struct {
 	prefix     float64 // NaN when a 17-digit prefix is not a valid time
 }
 
-var nodePgMigrateDigits = regexp.MustCompile(`^\d+`)
+var nodePgMigrateDigits = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\d+`) })
 
 // nodePgMigratePrefix is getNumericPrefix: the leading digits as a number,
 // or, for exactly 17 digits, the UTC time they spell in milliseconds.
 func nodePgMigratePrefix(file string) (float64, bool) {
-	digits := nodePgMigrateDigits.FindString(file)
+	digits := nodePgMigrateDigits().FindString(file)
 	if digits == "" {
 		return 0, false
 	}

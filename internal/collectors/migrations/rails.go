@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // rails is Ruby on Rails' ActiveRecord migrations: files
@@ -46,7 +47,7 @@ func railsMetadataTable(main string) string {
 
 // railsFile is ActiveRecord's Migration::MigrationFilenameRegexp: version,
 // name and an optional scope (migrations copied from an engine).
-var railsFile = regexp.MustCompile(`^([0-9]+)_([_a-z0-9]*)\.?([_a-z0-9]*)\.rb$`)
+var railsFile = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+)_([_a-z0-9]*)\.?([_a-z0-9]*)\.rb$`) })
 
 // ParseFiles lists the migrations below the root in version order. Like
 // ActiveRecord it considers every file matching [0-9]*_*.rb (not in
@@ -69,7 +70,7 @@ func (rails) ParseFiles(fsys fs.FS) ([]Migration, error) {
 		if !railsCandidate(name) {
 			return nil
 		}
-		m := railsFile.FindStringSubmatch(name)
+		m := railsFile().FindStringSubmatch(name)
 		if m == nil {
 			return &InvalidFileError{p, "not a valid ActiveRecord migration name (<digits>_<lower_case_name>.rb)"}
 		}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -101,8 +102,8 @@ func (sqitch) ParseFiles(fsys fs.FS) ([]Migration, error) {
 }
 
 var (
-	sqitchPragma = regexp.MustCompile(`^[ \t]*%[ \t]*([^ \t=]+)[ \t]*(?:=[ \t]*(.*))?$`)
-	sqitchLine   = regexp.MustCompile(`^[ \t]*(@|[ \t]*[+-]?[ \t]*)([^ \t:@#\\\[]+)`)
+	sqitchPragma = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[ \t]*%[ \t]*([^ \t=]+)[ \t]*(?:=[ \t]*(.*))?$`) })
+	sqitchLine   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[ \t]*(@|[ \t]*[+-]?[ \t]*)([^ \t:@#\\\[]+)`) })
 )
 
 // parseSqitchPlan reads the pragmas (up to the first blank line) and the
@@ -127,7 +128,7 @@ func parseSqitchPlan(plan []byte) (project string, entries []sqitchPlanEntry, er
 			continue
 		}
 		if header {
-			m := sqitchPragma.FindStringSubmatch(line)
+			m := sqitchPragma().FindStringSubmatch(line)
 			if m == nil {
 				return "", nil, invalid(n, "a blank line must separate the pragmas from the changes")
 			}
@@ -136,7 +137,7 @@ func parseSqitchPlan(plan []byte) (project string, entries []sqitchPlanEntry, er
 			}
 			continue
 		}
-		m := sqitchLine.FindStringSubmatch(line)
+		m := sqitchLine().FindStringSubmatch(line)
 		if m == nil {
 			return "", nil, invalid(n, "not a change or tag: "+strings.TrimSpace(line))
 		}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -65,12 +66,12 @@ func (sqlMigrate) ParseFiles(fsys fs.FS) ([]Migration, error) {
 	return out, nil
 }
 
-var sqlMigrateNumberPrefix = regexp.MustCompile(`^(\d+)`)
+var sqlMigrateNumberPrefix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d+)`) })
 
 // sqlMigrateNumber returns the numeric prefix of a migration id, and
 // whether it has one.
 func sqlMigrateNumber(id string) (n int64, numeric bool, err error) {
-	m := sqlMigrateNumberPrefix.FindString(id)
+	m := sqlMigrateNumberPrefix().FindString(id)
 	if m == "" {
 		return 0, false, nil
 	}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -31,7 +32,7 @@ func (tern) Detect(_ *Catalog, t Table) bool {
 	return t.Columns["version"] == "integer" && len(t.Columns) == 1
 }
 
-var ternFile = regexp.MustCompile(`^(\d+)_.+\.sql$`)
+var ternFile = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d+)_.+\.sql$`) })
 
 // ParseFiles lists the migrations in number order, rejecting what tern
 // rejects: a number that is 0 or beyond int32, a duplicate, a gap.
@@ -42,7 +43,7 @@ func (tern) ParseFiles(fsys fs.FS) ([]Migration, error) {
 	}
 	byNumber := map[int]string{}
 	for _, e := range entries {
-		m := ternFile.FindStringSubmatch(e.Name())
+		m := ternFile().FindStringSubmatch(e.Name())
 		if e.IsDir() || m == nil {
 			continue
 		}
