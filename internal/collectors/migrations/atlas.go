@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io/fs"
 	"regexp"
 	"slices"
@@ -32,9 +33,15 @@ import (
 // hash is the file's line in atlas.sum: a SHA-256 running over the name and
 // bytes of every file up to and including this one, so editing one file
 // changes the hash of every later file too; only the first changed file is
-// reported, and none after a file that is not applied yet. Atlas refuses a
-// directory whose atlas.sum is missing or out of date, and so does the
-// check. Checkpoint files (Atlas Pro) are not told apart.
+// reported, and none after a file that is not applied yet. Atlas itself
+// never compares an applied revision's hash with its file again: after a
+// failed non-transactional migration is fixed, re-hashed and applied again
+// (Atlas' documented recovery), it keeps the revision's first hash and
+// reports the directory as OK. So does the check: a changed applied file is
+// reported as drifted, which is informational, not a checksum mismatch.
+// Atlas refuses a directory whose atlas.sum is missing or out of date, and
+// so does the check, naming the first line that differs as Atlas does.
+// Checkpoint files (Atlas Pro) are not told apart.
 type atlas struct{}
 
 func (atlas) Name() string          { return "atlas" }
@@ -157,9 +164,33 @@ func atlasCheckSum(fsys fs.FS, computed atlasSums, files int) error {
 		return err
 	}
 	if stored.total() != computed.total() {
-		return &InvalidFileError{atlasSumFile, "does not match the migration files: Atlas refuses the directory (run atlas migrate hash)"}
+		return &InvalidFileError{atlasSumFile, "does not match the migration files (" + atlasSumDiff(stored, computed) +
+			"): Atlas refuses the directory (run atlas migrate hash)"}
 	}
 	return nil
+}
+
+// atlasSumDiff names the first line of atlas.sum that differs from the
+// files, as Atlas' checksum error does: "L3: 20261129182118_create_posts.sql
+// was edited" (line 1 is the sum of the sums).
+func atlasSumDiff(stored, computed atlasSums) string {
+	for i := range max(len(stored), len(computed)) {
+		line := i + 2
+		switch {
+		case i >= len(stored):
+			return fmt.Sprintf("L%d: %s was added", line, computed[i].name)
+		case i >= len(computed):
+			return fmt.Sprintf("L%d: %s was removed", line, stored[i].name)
+		case stored[i].name != computed[i].name:
+			if computed.byName(stored[i].name) == "" {
+				return fmt.Sprintf("L%d: %s was removed", line, stored[i].name)
+			}
+			return fmt.Sprintf("L%d: %s was added", line, computed[i].name)
+		case stored[i].hash != computed[i].hash:
+			return fmt.Sprintf("L%d: %s was edited", line, stored[i].name)
+		}
+	}
+	return "the sum of the sums differs"
 }
 
 // parseAtlasSum reads atlas.sum: "h1:<total>", then "<file> h1:<hash>" lines.
@@ -203,7 +234,9 @@ func (atlas) Status(ctx context.Context, db Querier, loc Location, disk []Migrat
 	if err != nil {
 		return Report{}, err
 	}
-	return compareRows(disk, atlasRows(disk, revs)), nil
+	report := compareRows(disk, atlasRows(disk, revs))
+	report.Drifted, report.ChecksumMismatches = report.ChecksumMismatches, nil
+	return report, nil
 }
 
 // atlasRevisionBaseline marks a baseline revision (migrate.RevisionTypeBaseline).

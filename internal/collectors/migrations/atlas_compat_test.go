@@ -71,15 +71,21 @@ func TestCompat_Atlas(t *testing.T) {
 	expect(t, dsn, opts, expectation{tool: "atlas", applied: 3})
 
 	// An applied file edited and re-hashed: its hash and every later one
-	// change, but only the edited file is reported.
+	// change; Atlas never checks applied revisions' hashes again and says
+	// OK, so the check is ready and reports the first edited file as
+	// drifted.
 	original := atlasVector["20230824221251.sql"].Data
 	writeFiles(t, dir, map[string]string{"20230824221251.sql": string(original) + "-- reviewed\n"})
 	atlasCompatSums(t, dir)
-	expect(t, dsn, opts, expectation{reason: ReasonChecksumMismatch, tool: "atlas", applied: 3, checksumMismatches: []string{"20230824221251"}})
+	expect(t, dsn, opts, expectation{tool: "atlas", applied: 3, drifted: []string{"20230824221251"}})
 
-	// Edited without re-hashing: Atlas refuses the directory, so does the check.
+	// Edited without re-hashing: Atlas refuses the directory, so does the
+	// check, naming the line of atlas.sum as Atlas does.
 	writeFiles(t, dir, map[string]string{"atlas.sum": string(atlasVector["atlas.sum"].Data)})
-	expect(t, dsn, opts, expectation{reason: ReasonInvalidFiles})
+	res, _ := check(t, dsn, opts)
+	if res.Reason != ReasonInvalidFiles || !strings.Contains(res.Err.Error(), "L3: 20230824221251.sql was edited") {
+		t.Fatalf("atlas.sum out of date: %v (%s)", res.Err, res.Reason)
+	}
 	writeFiles(t, dir, map[string]string{"20230824221251.sql": string(original)})
 
 	// Code rolled back while the database is ahead: unknown, informational.
@@ -87,6 +93,29 @@ func TestCompat_Atlas(t *testing.T) {
 	atlasCompatSums(t, dir)
 	expect(t, dsn, opts, expectation{tool: "atlas", applied: 3, unknown: []string{"20230824222826"}})
 	expect(t, dsn, Options{}, expectation{tool: "atlas", applied: 3})
+
+	// A non-transactional migration (atlas:txmode none, CREATE INDEX
+	// CONCURRENTLY) fails: Atlas writes its revision with the error and the
+	// file's hash. The operator fixes the file, re-hashes and applies again,
+	// as Atlas documents: Atlas resumes the same revision, updating applied
+	// and clearing the error but keeping the first hash, and reports
+	// "Migration Status: OK". The check ends ready too, the fixed file
+	// drifted.
+	pgExec(t, dsn, "DELETE FROM "+table+" WHERE version = '20230824222826'")
+	header := "-- atlas:txmode none\n\n"
+	failing := []string{`CREATE INDEX CONCURRENTLY "idx_urls_owner" ON "urls" ("owner");`}
+	writeFiles(t, dir, map[string]string{"20230910000000_index_owner.sql": header + failing[0] + "\n"})
+	sums = atlasCompatSums(t, dir)
+	atlasCompatApply(t, dsn, table, "20230910000000", "index_owner", failing, sums["20230910000000_index_owner.sql"], 0)
+	expect(t, dsn, opts, expectation{reason: ReasonDirty, tool: "atlas", applied: 2, dirty: []string{"20230910000000_index_owner"}})
+	fixed := `CREATE INDEX CONCURRENTLY "idx_urls_url_created" ON "urls" ("url", "created_at");`
+	writeFiles(t, dir, map[string]string{"20230910000000_index_owner.sql": header + fixed + "\n"})
+	atlasCompatSums(t, dir)
+	pgExec(t, dsn, fixed)
+	pgExec(t, dsn, "UPDATE "+table+" SET applied = total, error = NULL, error_stmt = NULL, partial_hashes = NULL WHERE version = '20230910000000'")
+	expect(t, dsn, opts, expectation{tool: "atlas", applied: 3, drifted: []string{"20230910000000_index_owner"}})
+	os.Remove(filepath.Join(dir, "20230910000000_index_owner.sql"))
+	atlasCompatSums(t, dir)
 
 	// Atlas given one schema keeps the table in it: found there too.
 	bound := freshDatabase(t)

@@ -152,3 +152,26 @@ func atlasSumOf(t *testing.T, fsys fstest.MapFS) []byte {
 	}
 	return []byte(out)
 }
+
+func TestAtlas_SumDiff_NamesTheFirstChangedLineAsAtlasDoes(t *testing.T) {
+	sums := func(pairs ...string) atlasSums {
+		var s atlasSums
+		for i := 0; i+1 < len(pairs); i += 2 {
+			s = append(s, struct{ name, hash string }{pairs[i], pairs[i+1]})
+		}
+		return s
+	}
+	stored := sums("1_a.sql", "h1", "2_b.sql", "h2", "3_c.sql", "h3")
+	cases := map[string]atlasSums{
+		"L3: 2_b.sql was edited":  sums("1_a.sql", "h1", "2_b.sql", "x2", "3_c.sql", "x3"),
+		"L5: 4_d.sql was added":   sums("1_a.sql", "h1", "2_b.sql", "h2", "3_c.sql", "h3", "4_d.sql", "h4"),
+		"L3: 2_b.sql was removed": sums("1_a.sql", "h1", "3_c.sql", "x3"),
+		"L3: 2_a.sql was added":   sums("1_a.sql", "h1", "2_a.sql", "y2", "2_b.sql", "x2", "3_c.sql", "x3"),
+		"L4: 3_c.sql was removed": sums("1_a.sql", "h1", "2_b.sql", "h2"),
+	}
+	for want, computed := range cases {
+		if got := atlasSumDiff(stored, computed); got != want {
+			t.Errorf("atlasSumDiff = %q, want %q", got, want)
+		}
+	}
+}

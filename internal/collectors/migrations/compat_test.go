@@ -109,6 +109,7 @@ type expectation struct {
 	unknown            []string
 	dirty              []string
 	checksumMismatches []string
+	drifted            []string
 	locked             bool
 }
 
@@ -135,6 +136,7 @@ func expect(t *testing.T, dsn string, opts Options, want expectation) *Report {
 		{"unknown", r.Unknown, want.unknown},
 		{"dirty", r.Dirty, want.dirty},
 		{"checksum mismatches", r.ChecksumMismatches, want.checksumMismatches},
+		{"drifted", r.Drifted, want.drifted},
 	}
 	for _, l := range lists {
 		if strings.Join(l.got, ",") != strings.Join(l.want, ",") {

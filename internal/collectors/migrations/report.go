@@ -22,6 +22,10 @@ type Report struct {
 	Dirty []string `json:"dirty"`
 	// ChecksumMismatches were applied from a file that has changed since.
 	ChecksumMismatches []string `json:"checksum_mismatches"`
+	// Drifted were applied from a file that has changed since, for a tool
+	// that does not hold that against them itself (Atlas):
+	// informational, like Unknown.
+	Drifted []string `json:"drifted,omitempty"`
 	// Locked is set when the tool's lock is held (a run died holding it).
 	Locked          bool   `json:"locked"`
 	LockDetail      string `json:"lock,omitempty"`
