@@ -84,6 +84,7 @@ func New(cfg Config, opts ...Option) (*Exporter, error) {
 		e.engine, err = health.NewEngine(defs,
 			health.WithTarget(cfg.Target),
 			health.WithRedactor(func(s string) string { return redact.Line(r.String(s)) }),
+			health.WithDetailsRedactor(r.Details),
 			health.WithTracerProvider(tp),
 			health.WithLogger(logger),
 		)

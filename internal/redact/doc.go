@@ -15,6 +15,7 @@
 //	r := redact.ForConnString(dsn, cfg.ConnConfig.Password, os.Getenv)
 //	safe := r.String(err.Error())
 //	logger := slog.New(r.Handler(handler))
+//	details = r.Details(details)
 //
 // A connection string that does not parse is never quoted: ParseError says
 // why and where (a byte offset, a keyword) without any of its text.
