@@ -74,6 +74,48 @@ func TestRun_BadConfiguration_ExitsTwoWithOneLineNamingTheProblem(t *testing.T) 
 	}
 }
 
+// A connection string that does not parse is reported by why and where,
+// never quoted: pgx's own message quoted the token holding the password in
+// each of these (issue 11). The password here is short, so only its
+// position could mask it, and a malformed string has none.
+func TestRun_MalformedDSN_SaysWhereWithoutQuotingThePassword(t *testing.T) {
+	const secret = "s3cr3tpw"
+	cases := []struct{ dsn, want string }{
+		{"postgres://app@db/app?password:" + secret, `the query parameter at byte offset 22 has no "="`},
+		{"postgres://app@db/app?password%3D" + secret, `the query parameter at byte offset 22 has no "="`},
+		{"postgres://app@db/app?sslmode=disable&password" + secret, `the query parameter at byte offset 38 has no "="`},
+		{"host=db user=app password=" + secret + " x dbname=app", `a word not followed by "=" after the value of password`},
+		{"host=db user=app password=x " + secret + " dbname=app", `a word not followed by "=" after the value of password`},
+		{"postgres://app:" + secret + "@db:port/app", "invalid port"},
+	}
+	for _, tc := range cases {
+		for _, source := range []string{"--db.dsn", "DATABASE_URL"} {
+			t.Run(source+" "+tc.dsn, func(t *testing.T) {
+				var args []string
+				env := map[string]string{}
+				if source == "--db.dsn" {
+					args = []string{"--db.dsn=" + tc.dsn}
+				} else {
+					env["DATABASE_URL"] = tc.dsn
+				}
+				var stdout, stderr bytes.Buffer
+				code := run(context.Background(), args, func(k string) string { return env[k] }, &stdout, &stderr)
+				out := stderr.String()
+				if code != exitUsage || strings.Count(out, "\n") != 1 {
+					t.Fatalf("exit %d, stderr %q", code, out)
+				}
+				want := "dbhealth-exporter: error: " + source + ": cannot parse the connection string: " + tc.want
+				if !strings.HasPrefix(out, want) {
+					t.Fatalf("stderr %q, want %q", out, want)
+				}
+				if strings.Contains(out+stdout.String(), secret) {
+					t.Fatalf("the password leaked: %q", out)
+				}
+			})
+		}
+	}
+}
+
 func TestRun_HelpAndVersionExitZero(t *testing.T) {
 	for _, arg := range []string{"--help", "--version"} {
 		var stdout, stderr bytes.Buffer

@@ -33,10 +33,19 @@ func TestCustomChecks_AreChecksLikeAnyOther(t *testing.T) {
 	until(t, "ready", 10*time.Second, func() bool { s, _ := ex.readiness(t); return s == "ready" })
 
 	cluster.Exec(t, "postgres", "INSERT INTO jobs VALUES ('queued', 'row-data-1'), ('queued', 'row-data-2'), ('stuck', 'row-data-3')")
-	until(t, "jobs_queue failing", 5*time.Second, func() bool {
-		code, _ := ex.get(t, "/readyz/jobs_queue")
-		return code == 503
+	inserted := time.Now()
+	until(t, "every custom check run since the insert", 10*time.Second, func() bool {
+		snap := ex.Snapshot()
+		for _, name := range []string{"jobs_queue", "queue_depth", "stuck"} {
+			if c, _ := snap.Check(name); c.Last == nil || c.Last.Started.Before(inserted) {
+				return false
+			}
+		}
+		return true
 	})
+	if code, _ := ex.get(t, "/readyz/jobs_queue"); code != 503 {
+		t.Fatalf("/readyz/jobs_queue: %d after the queue filled", code)
+	}
 	_, verbose := ex.get(t, "/readyz?verbose")
 	for _, line := range []string{"[-]jobs_queue failed: the query returned false\n", "[+]queue_depth ok\n", "[-]stuck failed (not critical): 1 rows, want at most 0\n"} {
 		if !strings.Contains(verbose, line) {

@@ -79,6 +79,7 @@ func New(cfg Config, opts ...Option) (*Exporter, error) {
 	e.engine, err = health.NewEngine(e.cur.defs,
 		health.WithTarget(cfg.Target),
 		health.WithRedactor(func(s string) string { return redact.Line(e.redactor.String(s)) }),
+		health.WithDetailsRedactor(e.redactor.Details),
 		health.WithTracerProvider(tp),
 		health.WithLogger(e.logger),
 	)

@@ -13,6 +13,7 @@ type config struct {
 	target    string
 	now       func() time.Time
 	redact    func(string) string
+	details   func(any) any
 	observers []observer
 	tracer    trace.Tracer
 }
@@ -29,6 +30,13 @@ func WithTarget(name string) Option { return func(c *config) { c.target = name }
 // Default: none.
 func WithRedactor(redact func(string) string) Option {
 	return func(c *config) { c.redact = redact }
+}
+
+// WithDetailsRedactor sets the function every result's Details pass
+// through before they are stored, as error texts pass through
+// WithRedactor's. Default: none.
+func WithDetailsRedactor(redact func(any) any) Option {
+	return func(c *config) { c.details = redact }
 }
 
 // WithLogger logs each change of a check's status, and of readiness, once,
@@ -51,6 +59,7 @@ func defaultConfig() config {
 		target:    "default",
 		now:       time.Now,
 		redact:    func(s string) string { return s },
+		details:   func(d any) any { return d },
 		tracer:    noop.NewTracerProvider().Tracer(instrumentation),
 		observers: []observer{spanObserver{}},
 	}

@@ -53,8 +53,8 @@ type CheckSnapshot struct {
 	streak streak
 }
 
-// Outcome is what one finished run of a check found, with its error already
-// redacted.
+// Outcome is what one finished run of a check found, with its error and
+// details already redacted.
 type Outcome struct {
 	Started  time.Time
 	Finished time.Time

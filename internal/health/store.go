@@ -33,6 +33,7 @@ type store struct {
 	current   atomic.Pointer[Snapshot]
 	now       func() time.Time
 	redact    func(string) string
+	details   func(any) any
 	observers []observer
 	changed   chan struct{} // wakes watch after a publish
 }
@@ -43,6 +44,7 @@ func newStore(cfg config, defs []Definition) *store {
 	s := &store{
 		now:       cfg.now,
 		redact:    cfg.redact,
+		details:   cfg.details,
 		observers: cfg.observers,
 		changed:   make(chan struct{}, 1),
 	}
@@ -83,7 +85,7 @@ func (s *store) publish(ctx context.Context, run finishedRun) *Snapshot {
 	c := checks[i]
 
 	ok := run.result.OK()
-	last := &Outcome{Started: run.started, Finished: run.finished, Details: run.result.Details}
+	last := &Outcome{Started: run.started, Finished: run.finished, Details: s.details(run.result.Details)}
 	if !ok {
 		last.Error = s.redact(run.result.Err.Error())
 		last.Reason = run.result.Reason

@@ -3,10 +3,13 @@ package redact
 import (
 	"context"
 	"log/slog"
+	"strings"
 )
 
 // Handler wraps h so that every message and attribute value passes through
-// the Redactor before it is written.
+// the Redactor before it is written, and the value of an attribute whose
+// key ends in "password" is masked whole: a handler writing key=value
+// would make it a credential.
 func (r *Redactor) Handler(h slog.Handler) slog.Handler { return &handler{next: h, r: r} }
 
 type handler struct {
@@ -42,6 +45,9 @@ func (h *handler) WithGroup(name string) slog.Handler {
 // attr redacts one attribute, resolving LogValuers and descending into groups.
 func (h *handler) attr(a slog.Attr) slog.Attr {
 	v := a.Value.Resolve()
+	if isPasswordKey(a.Key) && v.Kind() != slog.KindGroup {
+		return slog.String(a.Key, Mask)
+	}
 	switch v.Kind() {
 	case slog.KindGroup:
 		group := v.Group()
@@ -61,3 +67,7 @@ func (h *handler) attr(a slog.Attr) slog.Attr {
 		return slog.Attr{Key: a.Key, Value: v}
 	}
 }
+
+// isPasswordKey reports whether a key names a password (password,
+// sslpassword, db_password, PGPASSWORD, ...).
+func isPasswordKey(key string) bool { return strings.HasSuffix(strings.ToLower(key), "password") }
