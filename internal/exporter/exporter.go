@@ -41,7 +41,7 @@ func New(cfg Config, opts ...Option) (*Exporter, error) {
 	cfg = cfg.withDefaults()
 	o := newOptions(opts)
 
-	poolCfg, err := collectors.PoolConfig(cfg.Database.DSN)
+	poolCfg, err := collectors.PoolConfig(cfg.Database.DSN, collectors.WithConnectTimeout(cfg.Checks.Timeout))
 	var parsed string
 	if err == nil {
 		parsed = poolCfg.ConnConfig.Password
