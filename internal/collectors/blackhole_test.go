@@ -187,11 +187,12 @@ func TestDatabase_ServerThatAcceptsAndNeverAnswers_EachRunDialsOnceAndReadinessR
 	cases := []struct {
 		name  string
 		query string // of the DSN
+		phase string
 		opts  []PoolOption
 	}{
-		{"sslmode=prefer, no connect_timeout", "", []PoolOption{WithConnectTimeout(timeout)}},
-		{"connect_timeout=10 (longer than the check's timeout)", "?sslmode=disable&connect_timeout=10", []PoolOption{WithConnectTimeout(timeout)}},
-		{"a pool without the check's timeout: the run's deadline alone", "?sslmode=disable", nil},
+		{"sslmode=prefer, no connect_timeout", "", phaseTLS, []PoolOption{WithConnectTimeout(timeout)}},
+		{"connect_timeout=10 (longer than the check's timeout)", "?sslmode=disable&connect_timeout=10", phaseAuth, []PoolOption{WithConnectTimeout(timeout)}},
+		{"a pool without the check's timeout: the run's deadline alone", "?sslmode=disable", phaseAuth, nil},
 	}
 	cluster := pgtest.New(t)
 	for _, tc := range cases {
@@ -215,6 +216,7 @@ func TestDatabase_ServerThatAcceptsAndNeverAnswers_EachRunDialsOnceAndReadinessR
 				if r.res.OK() || r.res.Reason != ReasonTimeout {
 					t.Fatalf("run %d against the black hole: reason %q (%v)", i, r.res.Reason, r.res.Err)
 				}
+				checkFailureLine(t, r.res.Err.Error(), tc.phase, hole.addr(), true)
 				// The attempt is over when its run is: no slot is left
 				// constructing, and the next run opens a new connection.
 				if p := r.details.Pool; p.ConstructingConns() != 0 || p.TotalConns() != 0 {

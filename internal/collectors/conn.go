@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -22,11 +23,14 @@ const reportGrace = 100 * time.Millisecond
 // connection was ready.
 //
 // The connect ends by ctx's deadline, even though the pool opens it in the
-// background.
+// background. Its failures, and the errors fn returns, come back as one
+// line naming the phase and the server's address (see describe); they
+// unwrap to the errors pgx returned.
 func WithFreshConn(ctx context.Context, pool *pgxpool.Pool, fn func(conn *pgx.Conn, connected time.Time) error) error {
+	start := time.Now()
 	pooled, err := acquire(ctx, pool)
 	if err != nil {
-		return err
+		return &connError{describe(err, where{phase: phaseConnect, addr: configuredAddr(pool), elapsed: time.Since(start)}), err}
 	}
 	conn := pooled.Hijack()
 	defer func() {
@@ -36,11 +40,15 @@ func WithFreshConn(ctx context.Context, pool *pgxpool.Pool, fn func(conn *pgx.Co
 	}()
 	if ctx.Err() != nil {
 		// Connected, but only within reportGrace: nothing is left for fn.
-		return &lateError{ctx.Err()}
+		err := &lateError{ctx.Err()}
+		return &connError{describe(err, where{phase: phaseConnect, addr: remoteAddr(conn), elapsed: time.Since(start)}), err}
 	}
 	// The connect's deadline (boundedDial) is done with; fn runs under ctx.
 	_ = conn.PgConn().Conn().SetDeadline(time.Time{})
-	return fn(conn, time.Now())
+	if err := fn(conn, time.Now()); err != nil {
+		return &connError{describe(err, where{phase: phaseQuery, addr: remoteAddr(conn), elapsed: time.Since(start)}), err}
+	}
+	return nil
 }
 
 // acquire gets a new connection from pool for a run under ctx: it hands the
@@ -61,6 +69,24 @@ func acquire(ctx context.Context, pool *pgxpool.Pool) (*pgxpool.Conn, error) {
 	})
 	defer stop()
 	return pool.Acquire(context.WithValue(waitCtx, runDeadlineKey{}, deadline))
+}
+
+// configuredAddr is the pool's first host and port, for a failure that
+// does not name the address it tried.
+func configuredAddr(pool *pgxpool.Pool) string {
+	cfg := pool.Config().ConnConfig
+	_, addr := pgconn.NetworkAddress(cfg.Host, cfg.Port)
+	return addr
+}
+
+// remoteAddr is the address conn is connected to.
+func remoteAddr(conn *pgx.Conn) string {
+	if a := conn.PgConn().Conn().RemoteAddr(); a != nil && a.String() != "" {
+		return a.String()
+	}
+	cfg := conn.Config()
+	_, addr := pgconn.NetworkAddress(cfg.Host, cfg.Port)
+	return addr
 }
 
 // lateError is a connection that was ready only after the run's deadline.

@@ -75,8 +75,9 @@ func (d *Database) run(ctx context.Context, details *DatabaseDetails) health.Res
 	return res
 }
 
-// Failure classifies a connection or query error; when the run's own
-// deadline caused it, the reason is timeout whatever the error looks like.
+// Failure classifies a connection or query error (as WithFreshConn returns
+// them: one line, see describe); when the run's own deadline caused it, the
+// reason is timeout whatever the error looks like.
 func Failure(ctx context.Context, err error) health.Result {
 	reason := Reason(err)
 	if ctx.Err() != nil && reason == ReasonOther {
