@@ -45,6 +45,12 @@ func (d *Database) Run(ctx context.Context) health.Result {
 	return res
 }
 
+// Reasons are every reason the check reports (metrics.ReasonLister):
+// ConnectionReasons and replica.
+func (*Database) Reasons() []string {
+	return append(ConnectionReasons(), ReasonReplica)
+}
+
 func (d *Database) run(ctx context.Context, details *DatabaseDetails) health.Result {
 	start := time.Now()
 	var res health.Result

@@ -27,6 +27,14 @@ const (
 	ReasonOther              = "other"
 )
 
+// ConnectionReasons are the reasons Reason and Failure give: every reason
+// a check that connects through WithFreshConn can fail with because of its
+// connection.
+func ConnectionReasons() []string {
+	return []string{ReasonRefused, ReasonTimeout, ReasonAuthFailed, ReasonTooManyConnections,
+		ReasonStartingUp, ReasonShuttingDown, ReasonDNS, ReasonTLS, ReasonOther}
+}
+
 // Reason classifies a connection or query error into one short reason.
 // The server's own SQLSTATE wins; then the network's failure; then "other".
 func Reason(err error) string {

@@ -90,6 +90,14 @@ func (c *Check) Run(ctx context.Context) health.Result {
 	return health.Result{Err: problem, Reason: reason, Details: &report}
 }
 
+// Reasons are every reason the check reports (metrics.ReasonLister): its
+// own and its connection's.
+func (*Check) Reasons() []string {
+	return append([]string{ReasonDirty, ReasonChecksumMismatch, ReasonLocked, ReasonPending, ReasonBehind,
+		ReasonUnknown, ReasonMissingTable, ReasonAmbiguousTool, ReasonUnreadableDir, ReasonInvalidFiles},
+		collectors.ConnectionReasons()...)
+}
+
 // fileError names a directory that cannot be read or parsed, in one line
 // that starts with the phase, as the connection's failures do.
 func fileError(dir string, err error) error {
