@@ -48,7 +48,7 @@ func TestDatabase_HealthyPrimary_ReportsVersionRecoveryAndLatency(t *testing.T) 
 	if !res.OK() {
 		t.Fatalf("check failed: %v (%s)", res.Err, res.Reason)
 	}
-	if details.InRecovery == nil || *details.InRecovery || !strings.HasPrefix(details.ServerVersion, "1") ||
+	if details.LastSeen == nil || details.InRecovery || !strings.HasPrefix(details.ServerVersion, "1") ||
 		details.PingSeconds <= 0 || details.ConnectSeconds <= 0 || details.Database != "postgres" {
 		t.Fatalf("details: %+v", details)
 	}
@@ -195,11 +195,11 @@ func checkFailureLine(t *testing.T, line, phase, addr string, timeout bool) {
 func TestDatabase_Replica_IsOKUnlessAPrimaryIsExpected(t *testing.T) {
 	c := pgtest.New(t, pgtest.WithStandby())
 	res, details := runCheck(newCheck(t, c.DSN("postgres"), DatabaseOptions{}))
-	if !res.OK() || details.InRecovery == nil || !*details.InRecovery {
-		t.Fatalf("replica without --db.expect-primary: %v, in_recovery %v", res.Err, details.InRecovery)
+	if !res.OK() || details.LastSeen == nil || !details.InRecovery {
+		t.Fatalf("replica without --db.expect-primary: %v, last seen %+v", res.Err, details.LastSeen)
 	}
 	res, details = runCheck(newCheck(t, c.DSN("postgres"), DatabaseOptions{ExpectPrimary: true}))
-	if res.OK() || details.InRecovery == nil || !*details.InRecovery {
+	if res.OK() || details.LastSeen == nil || !details.InRecovery {
 		t.Fatalf("replica with --db.expect-primary must fail and still report in_recovery: %v", res.Err)
 	}
 }
