@@ -211,12 +211,20 @@ func TestDatabase_ServerThatAcceptsAndNeverAnswers_EachRunDialsOnceAndReadinessR
 			runs := runEvery(t, NewDatabase(pool, DatabaseOptions{}), interval, timeout)
 
 			var lastNew float64
+			hung := 0 // runs that dialed and waited for an answer
 			for i := range holding {
 				r := <-runs
 				if r.res.OK() || r.res.Reason != ReasonTimeout {
 					t.Fatalf("run %d against the black hole: reason %q (%v)", i, r.res.Reason, r.res.Err)
 				}
-				checkFailureLine(t, r.res.Err.Error(), tc.phase, hole.addr(), true)
+				if phase := phaseConnect; strings.HasPrefix(r.res.Err.Error(), phase+" ") {
+					// On a starved machine the deadline may pass before
+					// the dial: the line says so, and no socket opened.
+					checkFailureLine(t, r.res.Err.Error(), phase, hole.addr(), true)
+				} else {
+					checkFailureLine(t, r.res.Err.Error(), tc.phase, hole.addr(), true)
+					hung++
+				}
 				// The attempt is over when its run is: no slot is left
 				// constructing, and the next run opens a new connection.
 				if p := r.details.Pool; p.ConstructingConns() != 0 || p.TotalConns() != 0 {
@@ -228,10 +236,12 @@ func TestDatabase_ServerThatAcceptsAndNeverAnswers_EachRunDialsOnceAndReadinessR
 					lastNew = n
 				}
 			}
+			// One connection per run that dialed (and maybe the next run's),
+			// never two open at once.
 			accepted, maxOpen := hole.counts()
-			if accepted < holding || maxOpen > 1 {
-				t.Fatalf("%d connections reached the black hole in %d runs, at most %d open at once; want one per run, one at a time",
-					accepted, holding, maxOpen)
+			if accepted < hung || accepted > holding+1 || maxOpen > 1 {
+				t.Fatalf("%d connections reached the black hole in %d runs (%d of them waited for an answer), at most %d open at once; want one per run, one at a time",
+					accepted, holding, hung, maxOpen)
 			}
 
 			hole.forward()
@@ -246,8 +256,8 @@ func TestDatabase_ServerThatAcceptsAndNeverAnswers_EachRunDialsOnceAndReadinessR
 					break
 				}
 			}
-			t.Logf("%d runs against the black hole: %d connections accepted, at most %d open at once; ready %s after the server came back",
-				holding, accepted, maxOpen, ready)
+			t.Logf("%d runs against the black hole (%d waited for an answer): %d connections accepted, at most %d open at once; ready %s after the server came back",
+				holding, hung, accepted, maxOpen, ready)
 		})
 	}
 }

@@ -186,7 +186,7 @@ func checkFailureLine(t *testing.T, line, phase, addr string, timeout bool) {
 		if m == nil {
 			t.Fatalf("%q does not say how long it waited, and for what", line)
 		}
-		if d, err := time.ParseDuration(m[1]); err != nil || d <= 0 {
+		if _, err := time.ParseDuration(m[1]); err != nil {
 			t.Errorf("%q: duration %q", line, m[1])
 		}
 	}
