@@ -80,7 +80,7 @@ func (d *Database) run(ctx context.Context, details *DatabaseDetails) health.Res
 		details.LastSeen = &LastSeen{
 			ServerVersion: conn.PgConn().ParameterStatus("server_version"),
 			InRecovery:    inRecovery,
-			At:            time.Now(),
+			At:            time.Now().UTC(), // as checked_at in the probe JSON
 		}
 		if inRecovery && d.opts.ExpectPrimary {
 			res = health.Result{
