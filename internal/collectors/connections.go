@@ -113,5 +113,5 @@ func (*Connections) CollectMetrics(target string, check health.CheckSnapshot, ch
 
 // Reasons are the failure reasons the connections check can report.
 func (*Connections) Reasons() []string {
-	return append([]string{ReasonConnectionHeadroom}, connectionReasons...)
+	return append([]string{ReasonConnectionHeadroom}, ConnectionReasons()...)
 }

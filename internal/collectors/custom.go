@@ -271,12 +271,5 @@ func (*Custom) CollectMetrics(target string, check health.CheckSnapshot, ch chan
 
 // Reasons are the failure reasons a custom check can report.
 func (*Custom) Reasons() []string {
-	return append([]string{ReasonQueryFalse, ReasonValueOutOfRange, ReasonRowsOutOfRange, ReasonSQLError, ReasonInvalidResult}, connectionReasons...)
-}
-
-// connectionReasons are the reasons any check that connects can report
-// (see Reason).
-var connectionReasons = []string{
-	ReasonRefused, ReasonTimeout, ReasonAuthFailed, ReasonTooManyConnections,
-	ReasonStartingUp, ReasonShuttingDown, ReasonDNS, ReasonTLS, ReasonOther,
+	return append([]string{ReasonQueryFalse, ReasonValueOutOfRange, ReasonRowsOutOfRange, ReasonSQLError, ReasonInvalidResult}, ConnectionReasons()...)
 }

@@ -3,6 +3,7 @@ package collectors
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,9 +27,15 @@ type DatabaseOptions struct {
 // service meets (refused, auth_failed, too_many_connections, dns, tls,
 // starting_up) happen only when connecting, and a long-lived connection
 // would keep reporting "ok" through them.
+//
+// What a run learns about the server (version, recovery) outlives the
+// run: the check keeps the last LastSeen and puts it in the details of
+// every run until a run reaches the server again, so that an outage does
+// not blank the server's facts.
 type Database struct {
-	pool *pgxpool.Pool
-	opts DatabaseOptions
+	pool     *pgxpool.Pool
+	opts     DatabaseOptions
+	lastSeen atomic.Pointer[LastSeen]
 }
 
 // NewDatabase returns the database check over pool. It does not connect.
@@ -36,13 +43,33 @@ func NewDatabase(pool *pgxpool.Pool, opts DatabaseOptions) *Database {
 	return &Database{pool: pool, opts: opts}
 }
 
+// Continue makes d start from what prev last saw of the server: a
+// configuration reload that replaces the check (rotated credentials, a
+// new expectation) keeps the server's facts. prev may be nil.
+func (d *Database) Continue(prev *Database) {
+	if prev != nil {
+		d.lastSeen.Store(prev.lastSeen.Load())
+	}
+}
+
 // Run performs one check under ctx's deadline.
 func (d *Database) Run(ctx context.Context) health.Result {
 	details := &DatabaseDetails{Database: d.pool.Config().ConnConfig.Database}
 	res := d.run(ctx, details)
+	if details.LastSeen != nil {
+		d.lastSeen.Store(details.LastSeen)
+	} else {
+		details.LastSeen = d.lastSeen.Load()
+	}
 	details.Pool = d.pool.Stat()
 	res.Details = details
 	return res
+}
+
+// Reasons are every reason the check reports (metrics.ReasonLister):
+// ConnectionReasons and replica.
+func (*Database) Reasons() []string {
+	return append(ConnectionReasons(), ReasonReplica)
 }
 
 func (d *Database) run(ctx context.Context, details *DatabaseDetails) health.Result {
@@ -55,12 +82,15 @@ func (d *Database) run(ctx context.Context, details *DatabaseDetails) health.Res
 			return err
 		}
 		details.PingSeconds = time.Since(ping).Seconds()
-		details.ServerVersion = conn.PgConn().ParameterStatus("server_version")
 		var inRecovery bool
 		if err := conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&inRecovery); err != nil {
 			return err
 		}
-		details.InRecovery = &inRecovery
+		details.LastSeen = &LastSeen{
+			ServerVersion: conn.PgConn().ParameterStatus("server_version"),
+			InRecovery:    inRecovery,
+			At:            time.Now().UTC(), // as checked_at in the probe JSON
+		}
 		if inRecovery && d.opts.ExpectPrimary {
 			res = health.Result{
 				Err:    errors.New("connected to a replica (pg_is_in_recovery() is true) but a primary is expected"),
@@ -75,8 +105,9 @@ func (d *Database) run(ctx context.Context, details *DatabaseDetails) health.Res
 	return res
 }
 
-// Failure classifies a connection or query error; when the run's own
-// deadline caused it, the reason is timeout whatever the error looks like.
+// Failure classifies a connection or query error (as WithFreshConn returns
+// them: one line, see describe); when the run's own deadline caused it, the
+// reason is timeout whatever the error looks like.
 func Failure(ctx context.Context, err error) health.Result {
 	reason := Reason(err)
 	if ctx.Err() != nil && reason == ReasonOther {
@@ -86,13 +117,27 @@ func Failure(ctx context.Context, err error) health.Result {
 }
 
 // DatabaseDetails are what the database check saw on its last run. Fields
-// it could not learn (the server was unreachable) stay empty.
+// it could not learn (the server was unreachable) stay empty, except the
+// server's facts, which are those of the last run that reached it.
 type DatabaseDetails struct {
-	Database       string  `json:"database"`
-	ServerVersion  string  `json:"server_version,omitempty"`
-	InRecovery     *bool   `json:"in_recovery,omitempty"`
+	Database string `json:"database"`
+	// LastSeen is what the last run that reached the server learned: this
+	// run's, or an earlier run's while the server is unreachable; nil until
+	// a run has reached it. Its fields appear in the probe JSON among the
+	// others (server_version, in_recovery, last_seen).
+	*LastSeen
 	ConnectSeconds float64 `json:"connect_seconds,omitempty"`
 	PingSeconds    float64 `json:"ping_seconds,omitempty"`
 	// Pool is the pool's state right after the run.
 	Pool *pgxpool.Stat `json:"-"`
+}
+
+// LastSeen is what a database check run learned about the server, and
+// when. It is never modified once made: a run that reaches the server
+// makes a new one, a run that does not carries the previous one.
+type LastSeen struct {
+	ServerVersion string `json:"server_version"`
+	InRecovery    bool   `json:"in_recovery"`
+	// At is when the run read these facts.
+	At time.Time `json:"last_seen"`
 }

@@ -11,9 +11,11 @@ var (
 	descUp = prometheus.NewDesc("dbhealth_up",
 		"1 if the last database check succeeded (a fresh connection and SELECT 1), 0 otherwise.", []string{"target"}, nil)
 	descInRecovery = prometheus.NewDesc("dbhealth_database_in_recovery",
-		"1 if the server was in recovery (a replica) at the last database check that reached it.", []string{"target"}, nil)
+		"1 if the server was in recovery (a replica) at the last database check that reached it, 0 if it was a primary; kept while the server is unreachable (see dbhealth_database_last_seen_timestamp_seconds).", []string{"target"}, nil)
 	descInfo = prometheus.NewDesc("dbhealth_database_info",
-		"Server seen by the last database check that reached it; always 1.", []string{"target", "server_version", "database"}, nil)
+		"Server version and database seen by the last database check that reached the server, kept while it is unreachable; always 1.", []string{"target", "server_version", "database"}, nil)
+	descLastSeen = prometheus.NewDesc("dbhealth_database_last_seen_timestamp_seconds",
+		"When a database check last reached the server and read its version and recovery state (Unix time): the age of dbhealth_database_info and dbhealth_database_in_recovery.", []string{"target"}, nil)
 	descConnect = prometheus.NewDesc("dbhealth_database_connect_duration_seconds",
 		"Time the last successful connect took, including TLS and authentication.", []string{"target"}, nil)
 	descPing = prometheus.NewDesc("dbhealth_database_ping_duration_seconds",
@@ -57,8 +59,10 @@ var poolMetrics = []poolMetric{
 var _ metrics.CheckCollector = (*Database)(nil)
 
 // CollectMetrics exports dbhealth_up (0 before the first run) and what the
-// last run saw, from the check's entry in the snapshot being scraped. Facts
-// the run could not learn are left out rather than reported as zero.
+// last run saw, from the check's entry in the snapshot being scraped. The
+// server's facts are those of the last run that reached it (they stay
+// through an outage, with their timestamp); other figures the run could
+// not learn are left out rather than reported as zero.
 func (*Database) CollectMetrics(target string, check health.CheckSnapshot, ch chan<- prometheus.Metric) {
 	ch <- metrics.Gauge(descUp, metrics.Bool(check.Last != nil && check.Last.OK()), target)
 	if check.Last == nil {
@@ -68,11 +72,10 @@ func (*Database) CollectMetrics(target string, check health.CheckSnapshot, ch ch
 	if !ok {
 		return
 	}
-	if d.InRecovery != nil {
-		ch <- metrics.Gauge(descInRecovery, metrics.Bool(*d.InRecovery), target)
-	}
-	if d.ServerVersion != "" {
-		ch <- metrics.Gauge(descInfo, 1, target, d.ServerVersion, d.Database)
+	if seen := d.LastSeen; seen != nil {
+		ch <- metrics.Gauge(descInRecovery, metrics.Bool(seen.InRecovery), target)
+		ch <- metrics.Gauge(descInfo, 1, target, seen.ServerVersion, d.Database)
+		ch <- metrics.Gauge(descLastSeen, metrics.UnixSeconds(seen.At), target)
 	}
 	if d.ConnectSeconds > 0 {
 		ch <- metrics.Gauge(descConnect, d.ConnectSeconds, target)

@@ -3,10 +3,12 @@ package collectors
 import (
 	"context"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -46,7 +48,7 @@ func TestDatabase_HealthyPrimary_ReportsVersionRecoveryAndLatency(t *testing.T) 
 	if !res.OK() {
 		t.Fatalf("check failed: %v (%s)", res.Err, res.Reason)
 	}
-	if details.InRecovery == nil || *details.InRecovery || !strings.HasPrefix(details.ServerVersion, "1") ||
+	if details.LastSeen == nil || details.InRecovery || !strings.HasPrefix(details.ServerVersion, "1") ||
 		details.PingSeconds <= 0 || details.ConnectSeconds <= 0 || details.Database != "postgres" {
 		t.Fatalf("details: %+v", details)
 	}
@@ -55,38 +57,60 @@ func TestDatabase_HealthyPrimary_ReportsVersionRecoveryAndLatency(t *testing.T) 
 	}
 }
 
+// failureCase is a way to make the database check fail on a real server:
+// the DSN (and options), and the address its error must name.
+type failureCase func(t *testing.T) (dsn string, opts DatabaseOptions, addr string)
+
 func TestDatabase_FailureReasons_OnRealServers(t *testing.T) {
+	prefer := func(dsn string) string { return strings.Replace(dsn, "sslmode=disable", "sslmode=prefer", 1) }
 	cases := []struct {
 		reason string
-		setup  func(t *testing.T) (dsn string, opts DatabaseOptions)
+		phase  string // "" for a failure that is not the connection's
+		setup  failureCase
 	}{
-		{ReasonRefused, func(t *testing.T) (string, DatabaseOptions) {
+		{ReasonRefused, phaseConnect, func(t *testing.T) (string, DatabaseOptions, string) {
 			c := pgtest.New(t)
 			c.Stop(t)
-			return c.DSN("postgres"), DatabaseOptions{}
+			return c.DSN("postgres"), DatabaseOptions{}, c.Addr()
 		}},
-		{ReasonRefused + " (unix socket)", func(t *testing.T) (string, DatabaseOptions) {
+		{ReasonRefused + " (sslmode=prefer)", phaseConnect, func(t *testing.T) (string, DatabaseOptions, string) {
 			c := pgtest.New(t)
 			c.Stop(t)
-			return "host=" + c.SocketDir() + " port=" + itoa(c.Port()) + " user=postgres dbname=postgres", DatabaseOptions{}
+			return prefer(c.DSN("postgres")), DatabaseOptions{}, c.Addr()
 		}},
-		{ReasonAuthFailed, func(t *testing.T) (string, DatabaseOptions) {
+		{ReasonRefused + " (unix socket)", phaseConnect, func(t *testing.T) (string, DatabaseOptions, string) {
+			c := pgtest.New(t)
+			c.Stop(t)
+			return "host=" + c.SocketDir() + " port=" + itoa(c.Port()) + " user=postgres dbname=postgres", DatabaseOptions{},
+				c.SocketDir() + "/.s.PGSQL." + itoa(c.Port())
+		}},
+		{ReasonAuthFailed, phaseAuth, func(t *testing.T) (string, DatabaseOptions, string) {
 			c := pgtest.New(t)
 			c.CreateRole(t, "app", "right-password")
-			return c.RoleDSN("app", "wrong-password", "postgres"), DatabaseOptions{}
+			return c.RoleDSN("app", "wrong-password", "postgres"), DatabaseOptions{}, c.Addr()
 		}},
-		{ReasonTooManyConnections, func(t *testing.T) (string, DatabaseOptions) {
+		{ReasonAuthFailed + " (sslmode=prefer, server without TLS)", phaseAuth, func(t *testing.T) (string, DatabaseOptions, string) {
+			c := pgtest.New(t)
+			c.CreateRole(t, "app", "right-password")
+			return prefer(c.RoleDSN("app", "wrong-password", "postgres")), DatabaseOptions{}, c.Addr()
+		}},
+		{ReasonAuthFailed + " (sslmode=prefer, server with TLS)", phaseAuth, func(t *testing.T) (string, DatabaseOptions, string) {
+			c := pgtest.New(t, pgtest.WithSSL())
+			c.CreateRole(t, "app", "right-password")
+			return prefer(c.RoleDSN("app", "wrong-password", "postgres")), DatabaseOptions{}, c.Addr()
+		}},
+		{ReasonTooManyConnections, phaseAuth, func(t *testing.T) (string, DatabaseOptions, string) {
 			c := pgtest.New(t, pgtest.WithSetting("max_connections", "3"), pgtest.WithSetting("superuser_reserved_connections", "0"))
 			for i := 0; i < 3; i++ {
 				holdConnection(t, c.DSN("postgres"))
 			}
-			return c.DSN("postgres"), DatabaseOptions{}
+			return prefer(c.DSN("postgres")), DatabaseOptions{}, c.Addr()
 		}},
-		{ReasonStartingUp, func(t *testing.T) (string, DatabaseOptions) {
+		{ReasonStartingUp, phaseAuth, func(t *testing.T) (string, DatabaseOptions, string) {
 			c := pgtest.New(t, pgtest.WithHotStandbyOff())
-			return c.DSN("postgres"), DatabaseOptions{}
+			return prefer(c.DSN("postgres")), DatabaseOptions{}, c.Addr()
 		}},
-		{ReasonShuttingDown, func(t *testing.T) (string, DatabaseOptions) {
+		{ReasonShuttingDown, phaseAuth, func(t *testing.T) (string, DatabaseOptions, string) {
 			// A smart shutdown waits for open sessions and refuses new ones.
 			c := pgtest.New(t)
 			holdConnection(t, c.DSN("postgres"))
@@ -94,46 +118,88 @@ func TestDatabase_FailureReasons_OnRealServers(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitForLog(t, c, "received smart shutdown request")
-			return c.DSN("postgres"), DatabaseOptions{}
+			return prefer(c.DSN("postgres")), DatabaseOptions{}, c.Addr()
 		}},
-		{ReasonDNS, func(t *testing.T) (string, DatabaseOptions) {
-			return "postgres://postgres@db.invalid:5432/postgres?sslmode=disable", DatabaseOptions{}
+		{ReasonDNS, phaseDNS, func(t *testing.T) (string, DatabaseOptions, string) {
+			return "postgres://postgres@db.invalid:5432/postgres", DatabaseOptions{}, "db.invalid:5432"
 		}},
-		{ReasonTLS, func(t *testing.T) (string, DatabaseOptions) {
+		{ReasonTLS, phaseTLS, func(t *testing.T) (string, DatabaseOptions, string) {
 			c := pgtest.New(t)
-			return strings.Replace(c.DSN("postgres"), "sslmode=disable", "sslmode=require", 1), DatabaseOptions{}
+			return strings.Replace(c.DSN("postgres"), "sslmode=disable", "sslmode=require", 1), DatabaseOptions{}, c.Addr()
 		}},
-		{ReasonTimeout, func(t *testing.T) (string, DatabaseOptions) {
+		{ReasonTimeout, phaseAuth, func(t *testing.T) (string, DatabaseOptions, string) {
 			c := pgtest.New(t)
 			p := pgtest.NewProxy(t, c.Addr())
 			p.Blackhole()
-			return "postgres://postgres@" + p.Addr() + "/postgres?sslmode=disable", DatabaseOptions{}
+			return "postgres://postgres@" + p.Addr() + "/postgres?sslmode=disable", DatabaseOptions{}, p.Addr()
 		}},
-		{ReasonReplica, func(t *testing.T) (string, DatabaseOptions) {
+		{ReasonTimeout + " (sslmode=prefer)", phaseTLS, func(t *testing.T) (string, DatabaseOptions, string) {
+			c := pgtest.New(t)
+			p := pgtest.NewProxy(t, c.Addr())
+			p.Blackhole()
+			return "postgres://postgres@" + p.Addr() + "/postgres", DatabaseOptions{}, p.Addr()
+		}},
+		{ReasonReplica, "", func(t *testing.T) (string, DatabaseOptions, string) {
 			c := pgtest.New(t, pgtest.WithStandby())
-			return c.DSN("postgres"), DatabaseOptions{ExpectPrimary: true}
+			return c.DSN("postgres"), DatabaseOptions{ExpectPrimary: true}, c.Addr()
 		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.reason, func(t *testing.T) {
-			dsn, opts := tc.setup(t)
+			dsn, opts, addr := tc.setup(t)
 			res, _ := runCheck(newCheck(t, dsn, opts))
 			want, _, _ := strings.Cut(tc.reason, " ")
 			if res.OK() || res.Reason != want {
 				t.Fatalf("reason %q (err %v), want %q", res.Reason, res.Err, want)
 			}
+			t.Logf("error: %s", res.Err)
+			if tc.phase != "" {
+				checkFailureLine(t, res.Err.Error(), tc.phase, addr, want == ReasonTimeout)
+			}
 		})
+	}
+}
+
+// checkFailureLine asserts what a connection failure's text must be: one
+// line, starting with the phase and the address, no sentence twice, no
+// TLS refusal hiding another cause, and for a timeout how long it took.
+func checkFailureLine(t *testing.T, line, phase, addr string, timeout bool) {
+	t.Helper()
+	if strings.IndexFunc(line, unicode.IsControl) >= 0 {
+		t.Errorf("control characters in %q", line)
+	}
+	if prefix := phase + " " + addr + ": "; !strings.HasPrefix(line, prefix) {
+		t.Errorf("%q does not start with %q", line, prefix)
+	}
+	seen := map[string]bool{}
+	for _, part := range regexp.MustCompile(`[:;,] `).Split(line, -1) {
+		if len(part) >= 10 && seen[part] {
+			t.Errorf("%q says %q twice", line, part)
+		}
+		seen[part] = true
+	}
+	if phase != phaseTLS && strings.Contains(line, "TLS") {
+		t.Errorf("%q: the TLS fallback hides the cause", line)
+	}
+	if timeout {
+		m := regexp.MustCompile(`timed out after (\S+) ` + regexp.QuoteMeta(doing[phase]) + `$`).FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("%q does not say how long it waited, and for what", line)
+		}
+		if _, err := time.ParseDuration(m[1]); err != nil {
+			t.Errorf("%q: duration %q", line, m[1])
+		}
 	}
 }
 
 func TestDatabase_Replica_IsOKUnlessAPrimaryIsExpected(t *testing.T) {
 	c := pgtest.New(t, pgtest.WithStandby())
 	res, details := runCheck(newCheck(t, c.DSN("postgres"), DatabaseOptions{}))
-	if !res.OK() || details.InRecovery == nil || !*details.InRecovery {
-		t.Fatalf("replica without --db.expect-primary: %v, in_recovery %v", res.Err, details.InRecovery)
+	if !res.OK() || details.LastSeen == nil || !details.InRecovery {
+		t.Fatalf("replica without --db.expect-primary: %v, last seen %+v", res.Err, details.LastSeen)
 	}
 	res, details = runCheck(newCheck(t, c.DSN("postgres"), DatabaseOptions{ExpectPrimary: true}))
-	if res.OK() || details.InRecovery == nil || !*details.InRecovery {
+	if res.OK() || details.LastSeen == nil || !details.InRecovery {
 		t.Fatalf("replica with --db.expect-primary must fail and still report in_recovery: %v", res.Err)
 	}
 }

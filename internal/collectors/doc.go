@@ -6,6 +6,10 @@
 // snapshot being scraped. The migrations check is the subpackage
 // migrations.
 //
+// Checks connect through WithFreshConn over a pool from PoolConfig: the
+// connect ends by the run's deadline, and its failures are one line naming
+// the phase, the address and the cause (describe.go), classified by Reason.
+//
 //	db := collectors.NewDatabase(pool, collectors.DatabaseOptions{ExpectPrimary: true})
 //	def := health.Definition{Name: "database", Checker: db, Critical: true}
 package collectors

@@ -27,6 +27,14 @@ const (
 	ReasonOther              = "other"
 )
 
+// ConnectionReasons are the reasons Reason and Failure give: every reason
+// a check that connects through WithFreshConn can fail with because of its
+// connection.
+func ConnectionReasons() []string {
+	return []string{ReasonRefused, ReasonTimeout, ReasonAuthFailed, ReasonTooManyConnections,
+		ReasonStartingUp, ReasonShuttingDown, ReasonDNS, ReasonTLS, ReasonOther}
+}
+
 // Reason classifies a connection or query error into one short reason.
 // The server's own SQLSTATE wins; then the network's failure; then "other".
 func Reason(err error) string {
@@ -48,19 +56,10 @@ func Reason(err error) string {
 		return ReasonOther
 	}
 	var dnsErr *net.DNSError
-	var certErr *tls.CertificateVerificationError
-	var unknownCA x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	var invalidCert x509.CertificateInvalidError
-	var alert tls.AlertError
-	var recordErr tls.RecordHeaderError
 	switch {
 	case errors.As(err, &dnsErr):
 		return ReasonDNS
-	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr),
-		errors.As(err, &invalidCert), errors.As(err, &alert), errors.As(err, &recordErr),
-		strings.Contains(err.Error(), "server refused TLS connection"),
-		strings.Contains(err.Error(), "tls: "):
+	case isTLSError(err), strings.Contains(err.Error(), "server refused TLS connection"):
 		return ReasonTLS
 	case errors.Is(err, context.DeadlineExceeded), pgconn.Timeout(err):
 		return ReasonTimeout
@@ -68,6 +67,19 @@ func Reason(err error) string {
 		return ReasonRefused
 	}
 	return ReasonOther
+}
+
+// isTLSError reports a failed TLS handshake or certificate check.
+func isTLSError(err error) bool {
+	var certErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalidCert x509.CertificateInvalidError
+	var alert tls.AlertError
+	var recordErr tls.RecordHeaderError
+	return errors.As(err, &certErr) || errors.As(err, &unknownCA) || errors.As(err, &hostErr) ||
+		errors.As(err, &invalidCert) || errors.As(err, &alert) || errors.As(err, &recordErr) ||
+		strings.Contains(err.Error(), "tls: ")
 }
 
 // isMissingSocket reports a unix-socket dial that found no socket file: the

@@ -190,5 +190,5 @@ func (*ReplicationLag) CollectMetrics(target string, check health.CheckSnapshot,
 
 // Reasons are the failure reasons the lag check can report.
 func (*ReplicationLag) Reasons() []string {
-	return append([]string{ReasonReplicationLag}, connectionReasons...)
+	return append([]string{ReasonReplicationLag}, ConnectionReasons()...)
 }

@@ -44,12 +44,16 @@ type connection struct {
 // resolve reads the connection string and password files and parses the
 // connection string. It touches no network. Its errors are configuration
 // errors; r learns every password it meets and masks them in the errors.
-func resolve(db Database, getenv func(string) string, r *redact.Redactor) (connection, error) {
+func resolve(cfg Config, getenv func(string) string, r *redact.Redactor) (connection, error) {
+	db := cfg.Database
 	dsn, err := connString(db)
 	if err != nil {
 		return connection{}, err
 	}
-	poolCfg, err := collectors.PoolConfig(dsn)
+	// Every check shares the pool: a connect may take as long as the
+	// longest check timeout (each run is bounded by its own anyway).
+	connectTimeout := cfg.Checks.longestTimeout()
+	poolCfg, err := collectors.PoolConfig(dsn, collectors.WithConnectTimeout(connectTimeout))
 	var parsed string
 	if err == nil {
 		parsed = poolCfg.ConnConfig.Password
@@ -66,7 +70,7 @@ func resolve(db Database, getenv func(string) string, r *redact.Redactor) (conne
 		poolCfg.ConnConfig.Password = password
 		r.Add(redact.New(password))
 	}
-	return connection{key: dsn + "\x00" + poolCfg.ConnConfig.Password, poolCfg: poolCfg}, nil
+	return connection{key: fmt.Sprintf("%s\x00%s\x00%s", dsn, poolCfg.ConnConfig.Password, connectTimeout), poolCfg: poolCfg}, nil
 }
 
 // build makes the pool and the checks for cfg and its resolved connection,
@@ -110,7 +114,12 @@ func (b *built) define(cfg Config, prev *built) error {
 	}
 	dbOpts := collectors.DatabaseOptions{ExpectPrimary: cfg.Database.Expect == "primary"}
 	db, _ := reuse("database", fmt.Sprintf("%+v", dbOpts), func() (health.Checker, error) {
-		return collectors.NewDatabase(b.pool, dbOpts), nil
+		db := collectors.NewDatabase(b.pool, dbOpts)
+		if prev != nil {
+			previous, _ := prev.checks["database"].checker.(*collectors.Database)
+			db.Continue(previous) // the server's facts outlive a rotation
+		}
+		return db, nil
 	})
 	b.defs = []health.Definition{cfg.Checks.Database.define(cfg.Checks.Defaults,
 		health.Definition{Name: "database", Critical: true, Checker: db})}

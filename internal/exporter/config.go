@@ -200,3 +200,21 @@ func (c Config) withDefaults() Config {
 	}
 	return c
 }
+
+// longestTimeout is the longest timeout among the checks.
+func (c Checks) longestTimeout() time.Duration {
+	t := c.Defaults.Timeout
+	for _, s := range []Schedule{c.Database.Schedule, c.Migrations.Schedule} {
+		t = max(t, s.Timeout)
+	}
+	if c.ReplicationLag != nil {
+		t = max(t, c.ReplicationLag.Timeout)
+	}
+	if c.Connections != nil {
+		t = max(t, c.Connections.Timeout)
+	}
+	for _, cc := range c.Custom {
+		t = max(t, cc.Timeout)
+	}
+	return t
+}

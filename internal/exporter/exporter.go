@@ -50,7 +50,7 @@ func New(cfg Config, opts ...Option) (*Exporter, error) {
 		logger = promslog.New(&logCfg)
 	}
 	e.logger = slog.New(e.redactor.Handler(telemetry.LogHandler(logger.Handler())))
-	conn, err := resolve(cfg.Database, e.opts.getenv, e.redactor)
+	conn, err := resolve(cfg, e.opts.getenv, e.redactor)
 	if err != nil {
 		return nil, err
 	}

@@ -65,7 +65,7 @@ func (e *Exporter) reloadLocked() error {
 		}
 		cfg = loaded.withDefaults()
 	}
-	conn, err := resolve(cfg.Database, e.opts.getenv, e.redactor)
+	conn, err := resolve(cfg, e.opts.getenv, e.redactor)
 	if err != nil {
 		return err
 	}

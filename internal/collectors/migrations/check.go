@@ -77,7 +77,9 @@ func (c *Check) Run(ctx context.Context) health.Result {
 	var ce *checkError
 	switch {
 	case errors.As(err, &ce):
-		return health.Result{Err: err, Reason: ce.reason}
+		// The check's own finding, not its connection's (WithFreshConn
+		// wraps whatever fn returns as a query failure).
+		return health.Result{Err: ce, Reason: ce.reason}
 	case err != nil:
 		return collectors.Failure(ctx, err)
 	}
@@ -88,17 +90,27 @@ func (c *Check) Run(ctx context.Context) health.Result {
 	return health.Result{Err: problem, Reason: reason, Details: &report}
 }
 
-// fileError names a directory that cannot be read or parsed.
+// Reasons are every reason the check reports (metrics.ReasonLister): its
+// own and its connection's.
+func (*Check) Reasons() []string {
+	return append([]string{ReasonDirty, ReasonChecksumMismatch, ReasonLocked, ReasonPending, ReasonBehind,
+		ReasonUnknown, ReasonMissingTable, ReasonAmbiguousTool, ReasonUnreadableDir, ReasonInvalidFiles},
+		collectors.ConnectionReasons()...)
+}
+
+// fileError names a directory that cannot be read or parsed, in one line
+// that starts with the phase, as the connection's failures do.
 func fileError(dir string, err error) error {
 	var ce *checkError
 	if errors.As(err, &ce) {
 		return err
 	}
+	msg := collectors.OneLine(fmt.Sprintf("migrations scan: migrations directory %s: %v", dir, err))
 	var invalid *InvalidFileError
 	if errors.As(err, &invalid) {
-		return &checkError{ReasonInvalidFiles, fmt.Sprintf("migrations directory %s: %v", dir, err)}
+		return &checkError{ReasonInvalidFiles, msg}
 	}
-	return &checkError{ReasonUnreadableDir, fmt.Sprintf("migrations directory %s: %v", dir, err)}
+	return &checkError{ReasonUnreadableDir, msg}
 }
 
 // InvalidFileError is a migration file a tool cannot make sense of.

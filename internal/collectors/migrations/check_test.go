@@ -1,0 +1,67 @@
+package migrations
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/dbhealth/dbhealth-exporter/internal/collectors"
+	"github.com/dbhealth/dbhealth-exporter/internal/health"
+	"github.com/dbhealth/dbhealth-exporter/internal/metrics"
+	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
+)
+
+func TestCheck_Failures_OneLineNamingThePhase(t *testing.T) {
+	stopped := pgtest.New(t)
+	stopped.Stop(t)
+	res, _ := check(t, stopped.DSN("postgres"), Options{Tool: "golang-migrate"})
+	t.Logf("error: %s", res.Err)
+	if want := "connect " + stopped.Addr() + ": connection refused"; res.Reason != collectors.ReasonRefused || res.Err.Error() != want {
+		t.Errorf("stopped server: %s %q, want refused %q", res.Reason, res.Err, want)
+	}
+
+	// A role that sees the history table (it may update it) but may not
+	// read it: the query fails.
+	cluster := pgtest.New(t)
+	cluster.CreateRole(t, "reader", "secret")
+	pgExec(t, cluster.DSN("postgres"), "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL); GRANT UPDATE ON schema_migrations TO reader")
+	res, _ = check(t, cluster.RoleDSN("reader", "secret", "postgres"), Options{Tool: "golang-migrate"})
+	t.Logf("error: %s", res.Err)
+	if want := "query " + cluster.Addr() + ": reading golang-migrate history from "; !strings.HasPrefix(res.Err.Error(), want) ||
+		!strings.Contains(res.Err.Error(), "(SQLSTATE 42501)") || res.Reason != collectors.ReasonOther {
+		t.Errorf("history not readable: %s %q, want other, %q... (SQLSTATE 42501)", res.Reason, res.Err, want)
+	}
+
+	missing := filepath.Join(t.TempDir(), "gone\tdir")
+	res, _ = check(t, cluster.DSN("postgres"), Options{Dir: missing})
+	t.Logf("error: %s", res.Err)
+	if want := "migrations scan: migrations directory " + strings.ReplaceAll(missing, "\t", " ") + ": "; res.Reason != ReasonUnreadableDir ||
+		!strings.HasPrefix(res.Err.Error(), want) || strings.ContainsAny(res.Err.Error(), "\t\n") {
+		t.Errorf("missing directory: %s %q, want %q...", res.Reason, res.Err, want)
+	}
+}
+
+func TestCheck_FailureCounters_ExistAtZeroForEveryReason(t *testing.T) {
+	c, err := New(nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	collector := metrics.NewCollector(func() *health.Snapshot {
+		return &health.Snapshot{Target: "orders", Checks: []health.CheckSnapshot{{
+			Definition: health.Definition{Name: "migrations", Checker: c},
+			Stats:      &health.Stats{DurationBuckets: make([]uint64, len(health.DurationBuckets))},
+		}}}
+	})
+	var want strings.Builder
+	want.WriteString("# HELP dbhealth_check_failures_total Failed check runs by reason.\n# TYPE dbhealth_check_failures_total counter\n")
+	for _, reason := range []string{"ambiguous_tool", "auth_failed", "behind_expected_version", "checksum_mismatch", "dirty", "dns",
+		"invalid_files", "locked", "missing_table", "other", "panic", "pending", "refused", "shutting_down", "starting_up",
+		"timeout", "tls", "too_many_connections", "unknown_applied", "unreadable_directory"} {
+		want.WriteString(`dbhealth_check_failures_total{check="migrations",reason="` + reason + `",target="orders"} 0` + "\n")
+	}
+	if err := testutil.CollectAndCompare(collector, strings.NewReader(want.String()), "dbhealth_check_failures_total"); err != nil {
+		t.Fatal(err)
+	}
+}
