@@ -66,7 +66,7 @@ func (d *Database) Run(ctx context.Context) health.Result {
 	return res
 }
 
-// Reasons are every reason the check reports (metrics.ReasonLister):
+// Reasons are every reason the check reports (see health.Checker):
 // ConnectionReasons and replica.
 func (*Database) Reasons() []string {
 	return append(ConnectionReasons(), ReasonReplica)

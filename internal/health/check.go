@@ -15,8 +15,22 @@ const (
 
 // Checker is one kind of check: it looks at the world once and says what it
 // saw. Run must honour ctx's deadline.
+//
+// A Checker may also implement Reasons() []string, every failure reason it
+// can report: its Stats then count each of them from 0, with the engine's
+// own (other, panic, timeout), so that a failure counter exists before its
+// first failure.
 type Checker interface {
 	Run(ctx context.Context) Result
+}
+
+// reasonsOf lists what d's Stats count from the start.
+func reasonsOf(d Definition) []string {
+	reasons := []string{reasonOther, reasonPanic, reasonTimeout}
+	if l, ok := d.Checker.(interface{ Reasons() []string }); ok {
+		reasons = append(reasons, l.Reasons()...)
+	}
+	return reasons
 }
 
 // Result is what one run of a check found. A run failed if and only if Err is

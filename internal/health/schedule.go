@@ -61,11 +61,12 @@ func (e *Engine) runOnce(ctx context.Context, d Definition) (stuck <-chan struct
 	return stuck
 }
 
-// The reasons the engine itself gives: a run that overran its backstop, and
-// a Checker that panicked.
+// The reasons the engine itself gives: a run that overran its backstop, a
+// Checker that panicked, a failed Result without a reason.
 const (
 	reasonTimeout = "timeout"
 	reasonPanic   = "panic"
+	reasonOther   = "other"
 )
 
 // call runs the Checker in a goroutine of its own under d.Timeout, turning

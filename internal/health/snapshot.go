@@ -78,7 +78,8 @@ var DurationBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 
 type Stats struct {
 	Successes uint64
 	Failures  uint64
-	// FailuresByReason counts failed runs by Result.Reason.
+	// FailuresByReason counts failed runs by Result.Reason; every reason
+	// the check can report (see Checker) is there from the start, at 0.
 	FailuresByReason map[string]uint64
 	// DurationBuckets[i] counts runs that took at most
 	// health.DurationBuckets[i] seconds (cumulative, as Prometheus wants).
@@ -87,7 +88,34 @@ type Stats struct {
 	DurationSum     float64 // seconds
 }
 
-func newStats() *Stats { return &Stats{DurationBuckets: make([]uint64, len(DurationBuckets))} }
+// newStats returns the stats of a check that has not run, counting reasons
+// from 0.
+func newStats(reasons []string) *Stats {
+	return (&Stats{DurationBuckets: make([]uint64, len(DurationBuckets))}).counting(reasons)
+}
+
+// counting returns s counting reasons too (from 0), or s itself when it
+// does already.
+func (s *Stats) counting(reasons []string) *Stats {
+	missing := false
+	for _, r := range reasons {
+		if _, ok := s.FailuresByReason[r]; !ok {
+			missing = true
+		}
+	}
+	if !missing {
+		return s
+	}
+	next := *s
+	next.FailuresByReason = make(map[string]uint64, len(s.FailuresByReason)+len(reasons))
+	for k, v := range s.FailuresByReason {
+		next.FailuresByReason[k] = v
+	}
+	for _, r := range reasons {
+		next.FailuresByReason[r] += 0
+	}
+	return &next
+}
 
 // with returns the stats after one more run.
 func (s *Stats) with(ok bool, reason string, d time.Duration) *Stats {

@@ -56,7 +56,7 @@ func newStore(cfg config, defs []Definition) *store {
 			Status:     StatusUnknown,
 			state:      StatusUnknown,
 			StaleAt:    start.Add(d.StaleAfter),
-			Stats:      newStats(),
+			Stats:      newStats(reasonsOf(d)),
 		})
 	}
 	s.current.Store(&Snapshot{
@@ -90,7 +90,7 @@ func (s *store) publish(ctx context.Context, run finishedRun) *Snapshot {
 		last.Error = s.redact(run.result.Err.Error())
 		last.Reason = run.result.Reason
 		if last.Reason == "" {
-			last.Reason = "other"
+			last.Reason = reasonOther
 		}
 		if last.Error == "" {
 			last.Error = last.Reason
@@ -207,9 +207,10 @@ func (s *store) redefine(defs []Definition) *Snapshot {
 	for _, d := range defs {
 		c, ok := prev.Check(d.Name)
 		if !ok {
-			c = CheckSnapshot{state: StatusUnknown, Stats: newStats()}
+			c = CheckSnapshot{state: StatusUnknown, Stats: newStats(nil)}
 		}
 		c.Definition = d
+		c.Stats = c.Stats.counting(reasonsOf(d))
 		if c.Last != nil {
 			c.StaleAt = c.Last.Finished.Add(d.StaleAfter)
 		} else {

@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -176,4 +177,40 @@ type observerFunc func(ctx context.Context, prev, next *Snapshot, run *finishedR
 
 func (f observerFunc) published(ctx context.Context, prev, next *Snapshot, run *finishedRun) {
 	f(ctx, prev, next, run)
+}
+
+// reasoned is a Checker that declares the reasons it can fail with.
+type reasoned struct{ checkerFunc }
+
+func (reasoned) Reasons() []string { return []string{"refused", "auth_failed"} }
+
+func TestStore_FailureCountersStartAtZeroForEveryKnownReason(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	s := newTestStore(t, clock,
+		Definition{Name: "database", Checker: reasoned{okChecker}, Critical: true},
+		Definition{Name: "plain", Checker: okChecker})
+	want := map[string]map[string]uint64{
+		"database": {"refused": 0, "auth_failed": 0, "other": 0, "panic": 0, "timeout": 0},
+		"plain":    {"other": 0, "panic": 0, "timeout": 0},
+	}
+	for name, counts := range want {
+		if c, _ := s.snapshot().Check(name); !maps.Equal(c.Stats.FailuresByReason, counts) {
+			t.Errorf("%s before any run: %v, want %v", name, c.Stats.FailuresByReason, counts)
+		}
+	}
+	snap := s.publish(context.Background(), run(clock, "database", errors.New("x"), "refused"))
+	if c, _ := snap.Check("database"); c.Stats.FailuresByReason["refused"] != 1 || c.Stats.FailuresByReason["auth_failed"] != 0 {
+		t.Fatalf("after one refused: %v", c.Stats.FailuresByReason)
+	}
+	// A check added by a reload starts at 0 too; one kept keeps its counts.
+	snap = s.redefine([]Definition{
+		Definition{Name: "database", Checker: reasoned{okChecker}, Critical: true}.withDefaults(),
+		Definition{Name: "added", Checker: reasoned{okChecker}}.withDefaults(),
+	})
+	if c, _ := snap.Check("added"); !maps.Equal(c.Stats.FailuresByReason, want["database"]) {
+		t.Errorf("added by a reload: %v", c.Stats.FailuresByReason)
+	}
+	if c, _ := snap.Check("database"); c.Stats.FailuresByReason["refused"] != 1 {
+		t.Errorf("kept by a reload: %v", c.Stats.FailuresByReason)
+	}
 }

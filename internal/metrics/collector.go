@@ -1,8 +1,6 @@
 package metrics
 
 import (
-	"slices"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/health"
@@ -17,19 +15,6 @@ import (
 type CheckCollector interface {
 	CollectMetrics(target string, check health.CheckSnapshot, ch chan<- prometheus.Metric)
 }
-
-// ReasonLister is implemented by a Checker that knows every failure reason
-// it can report. The Collector exports dbhealth_check_failures_total at 0
-// for each of them (and for the engine's own reasons) until it first
-// happens, so that rate() and increase() see the first failure too.
-type ReasonLister interface {
-	Reasons() []string
-}
-
-// engineReasons are the reasons internal/health gives any check: "other"
-// for a failed Result without a reason, "timeout" for a run that overran
-// its backstop, "panic" for a Checker that panicked.
-var engineReasons = []string{"other", "panic", "timeout"}
 
 // Collector is an unchecked prometheus.Collector over the snapshot source.
 type Collector struct {
@@ -98,9 +83,6 @@ func (c *Collector) collectCheck(ch chan<- prometheus.Metric, tgt string, check 
 	for reason, n := range stats.FailuresByReason {
 		ch <- prometheus.MustNewConstMetric(descFailures, prometheus.CounterValue, float64(n), tgt, check.Name, reason)
 	}
-	for _, reason := range notFailedYet(check.Checker, stats.FailuresByReason) {
-		ch <- prometheus.MustNewConstMetric(descFailures, prometheus.CounterValue, 0, tgt, check.Name, reason)
-	}
 	buckets := make(map[float64]uint64, len(health.DurationBuckets))
 	for i, bound := range health.DurationBuckets {
 		buckets[bound] = stats.DurationBuckets[i]
@@ -114,22 +96,4 @@ func (c *Collector) collectCheck(ch chan<- prometheus.Metric, tgt string, check 
 		ch <- Gauge(descSuccess, Bool(last.OK()), labels...)
 		ch <- Gauge(descLastRun, UnixSeconds(last.Finished), labels...)
 	}
-}
-
-// notFailedYet lists the known reasons of checker (its own, if it is a
-// ReasonLister, and the engine's) that have no failure in counts yet.
-func notFailedYet(checker health.Checker, counts map[string]uint64) []string {
-	known := engineReasons
-	if l, ok := checker.(ReasonLister); ok {
-		known = slices.Concat(l.Reasons(), engineReasons)
-	}
-	var out []string
-	seen := make(map[string]bool, len(known))
-	for _, r := range known {
-		if _, failed := counts[r]; !failed && !seen[r] {
-			out = append(out, r)
-		}
-		seen[r] = true
-	}
-	return out
 }

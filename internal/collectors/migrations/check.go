@@ -90,7 +90,7 @@ func (c *Check) Run(ctx context.Context) health.Result {
 	return health.Result{Err: problem, Reason: reason, Details: &report}
 }
 
-// Reasons are every reason the check reports (metrics.ReasonLister): its
+// Reasons are every reason the check reports (see health.Checker): its
 // own and its connection's.
 func (*Check) Reasons() []string {
 	return append([]string{ReasonDirty, ReasonChecksumMismatch, ReasonLocked, ReasonPending, ReasonBehind,
