@@ -16,6 +16,10 @@
 // mounts a service account token, and that more than one replica is spread
 // over nodes.
 //
+// The tests also check the repository's .pint.hcl (the configuration of
+// pint, the Prometheus rule linter, which is not run here) against the
+// rule files, the promtool tests and the PrometheusRule it is about.
+//
 // The chart is checked through the real helm binary (helm lint, helm
 // template); the tests fail, never skip, when it is missing.
 //
