@@ -132,6 +132,48 @@ func TestCheck_FindsEachBrokenRule(t *testing.T) {
 				exp(b).SecurityContext.SeccompProfile = nil
 				pod(b).SecurityContext.SeccompProfile = nil
 			}, "want seccompProfile RuntimeDefault"},
+		{"app without securityContext", "sidecar.yaml",
+			func(b *bundle) { container(b, "app").SecurityContext = nil }, "container app: no securityContext"},
+		{"app may run as root", "sidecar.yaml",
+			func(b *bundle) {
+				container(b, "app").SecurityContext.RunAsNonRoot = nil
+				pod(b).SecurityContext.RunAsNonRoot = nil
+			}, "container app: want runAsNonRoot"},
+		{"app writable root filesystem", "sidecar.yaml",
+			func(b *bundle) { container(b, "app").SecurityContext.ReadOnlyRootFilesystem = nil }, "container app: want readOnlyRootFilesystem"},
+		{"app privilege escalation", "sidecar.yaml",
+			func(b *bundle) { container(b, "app").SecurityContext.AllowPrivilegeEscalation = ptr.To(true) }, "container app: want allowPrivilegeEscalation: false"},
+		{"app privileged", "sidecar.yaml",
+			func(b *bundle) { container(b, "app").SecurityContext.Privileged = ptr.To(true) }, "container app: privileged"},
+		{"app keeps capabilities", "sidecar.yaml",
+			func(b *bundle) { container(b, "app").SecurityContext.Capabilities = nil }, "container app: want capabilities: drop ALL"},
+		{"app adds a capability", "sidecar.yaml",
+			func(b *bundle) {
+				container(b, "app").SecurityContext.Capabilities.Add = []corev1.Capability{"NET_BIND_SERVICE"}
+			}, "container app: want capabilities: drop ALL, add none"},
+		{"app without seccomp", "sidecar.yaml",
+			func(b *bundle) {
+				container(b, "app").SecurityContext.SeccompProfile = nil
+				pod(b).SecurityContext.SeccompProfile = nil
+			}, "container app: want seccompProfile RuntimeDefault"},
+		{"init container escalates", "sidecar.yaml",
+			func(b *bundle) { pod(b).InitContainers[0].SecurityContext.AllowPrivilegeEscalation = nil }, "container copy-migrations: want allowPrivilegeEscalation: false"},
+		{"service account token mounted", "standalone.yaml",
+			func(b *bundle) { pod(b).AutomountServiceAccountToken = nil }, "want automountServiceAccountToken: false"},
+		{"sidecar's service account token mounted", "sidecar.yaml",
+			func(b *bundle) { pod(b).AutomountServiceAccountToken = ptr.To(true) }, "Deployment/example-app: want automountServiceAccountToken: false"},
+		{"replicas without anti-affinity", "sidecar.yaml",
+			func(b *bundle) { pod(b).Affinity = nil }, "Deployment/example-app: 3 replicas and no podAntiAffinity on kubernetes.io/hostname"},
+		{"anti-affinity on another topology", "sidecar.yaml",
+			func(b *bundle) {
+				pod(b).Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution[0].PodAffinityTerm.TopologyKey = "topology.kubernetes.io/zone"
+			}, "3 replicas and no podAntiAffinity on kubernetes.io/hostname"},
+		{"anti-affinity against other pods", "sidecar.yaml",
+			func(b *bundle) {
+				pod(b).Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution[0].PodAffinityTerm.LabelSelector.MatchLabels[nameLabel] = "other-app"
+			}, "3 replicas and no podAntiAffinity on kubernetes.io/hostname selecting its own pods"},
+		{"standalone scaled without anti-affinity", "standalone.yaml",
+			func(b *bundle) { b.deployments[0].Spec.Replicas = ptr.To[int32](2) }, "Deployment/dbhealth-orders: 2 replicas and no podAntiAffinity"},
 		{"no resources", "standalone.yaml",
 			func(b *bundle) { exp(b).Resources = corev1.ResourceRequirements{} }, "resources: want a cpu request and a limit no lower"},
 		{"app without resources", "sidecar.yaml",

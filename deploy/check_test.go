@@ -14,6 +14,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -30,6 +32,7 @@ const (
 	inFlightGrace        = 10 * time.Second
 	defaultTelemetryPath = "/metrics"
 	nameLabel            = "app.kubernetes.io/name"
+	hostnameTopology     = "kubernetes.io/hostname"
 )
 
 var (
@@ -183,6 +186,7 @@ func checkDeployment(p *problems, b *bundle, d *appsv1.Deployment, opts checkOpt
 	for i := range all {
 		c := &all[i]
 		cw := where + ": container " + c.Name
+		checkSecurity(p, cw, spec, c)
 		if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() {
 			p.addf("%s: resources: want cpu and memory requests and a memory limit", cw)
 		}
@@ -211,6 +215,44 @@ func checkDeployment(p *problems, b *bundle, d *appsv1.Deployment, opts checkOpt
 	if e.c.LivenessProbe == nil || e.c.StartupProbe == nil {
 		p.addf("%s: container %s: want a livenessProbe and a startupProbe", where, e.c.Name)
 	}
+
+	// Neither the exporter nor the example application calls the API.
+	if t := spec.AutomountServiceAccountToken; t == nil || *t {
+		p.addf("%s: want automountServiceAccountToken: false (the exporter never calls the Kubernetes API)", where)
+	}
+	checkSpread(p, where, d)
+}
+
+// checkSpread: a Deployment of more than one replica prefers (or
+// requires) its replicas on different nodes, with a podAntiAffinity term
+// on kubernetes.io/hostname whose selector matches its own pods.
+func checkSpread(p *problems, where string, d *appsv1.Deployment) {
+	replicas := int32(1)
+	if d.Spec.Replicas != nil {
+		replicas = *d.Spec.Replicas
+	}
+	if replicas < 2 {
+		return
+	}
+	var terms []corev1.PodAffinityTerm
+	if a := d.Spec.Template.Spec.Affinity; a != nil && a.PodAntiAffinity != nil {
+		terms = slices.Clone(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution)
+		for _, w := range a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution {
+			if w.Weight > 0 {
+				terms = append(terms, w.PodAffinityTerm)
+			}
+		}
+	}
+	for _, t := range terms {
+		if t.TopologyKey != hostnameTopology || t.LabelSelector == nil {
+			continue
+		}
+		sel, err := metav1.LabelSelectorAsSelector(t.LabelSelector)
+		if err == nil && !sel.Empty() && sel.Matches(labels.Set(d.Spec.Template.Labels)) {
+			return
+		}
+	}
+	p.addf("%s: %d replicas and no podAntiAffinity on %s selecting its own pods: one node can take every replica", where, replicas, hostnameTopology)
 }
 
 func isInit(spec *corev1.PodSpec, c *corev1.Container) bool {
@@ -322,7 +364,16 @@ func checkExporter(p *problems, b *bundle, where string, spec *corev1.PodSpec, e
 	}
 
 	checkDSN(p, b, cw, spec, e, opts)
-	checkSecurity(p, cw, spec, c)
+	var user *int64
+	if spec.SecurityContext != nil {
+		user = spec.SecurityContext.RunAsUser
+	}
+	if c.SecurityContext != nil && c.SecurityContext.RunAsUser != nil {
+		user = c.SecurityContext.RunAsUser
+	}
+	if user == nil || *user != 65532 {
+		p.addf("%s: want runAsUser 65532 (the image's user)", cw)
+	}
 
 	r := c.Resources
 	for _, res := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
@@ -411,9 +462,10 @@ func checkDSN(p *problems, b *bundle, cw string, spec *corev1.PodSpec, e *export
 	p.addf("%s: --db.dsn-file=%s is not in a mounted volume", cw, file)
 }
 
-// checkSecurity: non-root, read-only root filesystem, no privilege, no
-// capabilities, the runtime's seccomp profile. Pod-level settings count
-// where Kubernetes merges them.
+// checkSecurity, for every container of the pod (the exporter, the
+// application, init containers): non-root, read-only root filesystem, no
+// privilege, no capabilities, the runtime's seccomp profile. Pod-level
+// settings count where Kubernetes merges them.
 func checkSecurity(p *problems, cw string, spec *corev1.PodSpec, c *corev1.Container) {
 	sc := c.SecurityContext
 	if sc == nil {
@@ -428,10 +480,6 @@ func checkSecurity(p *problems, cw string, spec *corev1.PodSpec, c *corev1.Conta
 	if nonRoot == nil {
 		nonRoot = psc.RunAsNonRoot
 	}
-	user := sc.RunAsUser
-	if user == nil {
-		user = psc.RunAsUser
-	}
 	seccomp := sc.SeccompProfile
 	if seccomp == nil {
 		seccomp = psc.SeccompProfile
@@ -439,8 +487,6 @@ func checkSecurity(p *problems, cw string, spec *corev1.PodSpec, c *corev1.Conta
 	switch {
 	case nonRoot == nil || !*nonRoot:
 		p.addf("%s: want runAsNonRoot", cw)
-	case user == nil || *user != 65532:
-		p.addf("%s: want runAsUser 65532 (the image's user)", cw)
 	case sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem:
 		p.addf("%s: want readOnlyRootFilesystem", cw)
 	case sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation:

@@ -11,7 +11,14 @@
 // the kubelet can resolve; that Services and the ServiceMonitor find their
 // pods and ports; that the exporter runs as non-root on a read-only root
 // filesystem with resources set, reads its connection string from a mounted
-// Secret, and gets a termination grace period longer than its drain.
+// Secret, and gets a termination grace period longer than its drain; that
+// every other container of its pod is hardened the same way, that no pod
+// mounts a service account token, and that more than one replica is spread
+// over nodes.
+//
+// The tests also check the repository's .pint.hcl (the configuration of
+// pint, the Prometheus rule linter, which is not run here) against the
+// rule files, the promtool tests and the PrometheusRule it is about.
 //
 // The chart is checked through the real helm binary (helm lint, helm
 // template); the tests fail, never skip, when it is missing.

@@ -203,6 +203,29 @@ func TestHelmChart_DefaultsMatchStandaloneManifest(t *testing.T) {
 	}
 }
 
+// One replica needs no spreading; several get a preferred anti-affinity
+// on the node unless the values give an affinity of their own.
+func TestHelmChart_SpreadsReplicasOverNodes(t *testing.T) {
+	t.Parallel()
+	if a := render(t).deployments[0].Spec.Template.Spec.Affinity; a != nil {
+		t.Errorf("one replica: affinity %+v, want none", a)
+	}
+	for _, values := range [][]string{{"--set", "replicaCount=3"}, {"--values", allFeatures, "--set", "replicaCount=2"}} {
+		b := render(t, values...)
+		for _, problem := range check(b, checkOptionsFor(t)) {
+			t.Errorf("%v: %s", values, problem)
+		}
+		a := b.deployments[0].Spec.Template.Spec.Affinity
+		if a == nil || a.PodAntiAffinity == nil || len(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution) > 0 {
+			t.Errorf("%v: affinity %+v, want a preferred podAntiAffinity only", values, a)
+		}
+	}
+	own := render(t, "--set", "replicaCount=3", "--set-json", `affinity={"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"pool","operator":"In","values":["db"]}]}]}}}`)
+	if a := own.deployments[0].Spec.Template.Spec.Affinity; a == nil || a.NodeAffinity == nil || a.PodAntiAffinity != nil {
+		t.Errorf("affinity from the values: got %+v, want it alone", a)
+	}
+}
+
 func TestHelmChart_RefusesAGracePeriodShorterThanTheDrain(t *testing.T) {
 	t.Parallel()
 	_, err := helm(t, "template", releaseName, chartDir, "--set", "shutdownDelaySeconds=25")
