@@ -14,10 +14,18 @@ import (
 
 // DatabaseOptions tune the database check.
 type DatabaseOptions struct {
-	// ExpectPrimary fails the check when the server is in recovery (a
-	// replica). Default false.
-	ExpectPrimary bool
+	// Expect is what kind of server the service needs: ExpectPrimary (a
+	// server that takes writes), ExpectReplica (a read service's replica)
+	// or ExpectAny, the default ("").
+	Expect string
 }
+
+// The expectations of DatabaseOptions.Expect.
+const (
+	ExpectAny     = "any"
+	ExpectPrimary = "primary"
+	ExpectReplica = "replica"
+)
 
 // Database is the database check: it opens a connection through the pool,
 // runs SELECT 1, reads the server version and pg_is_in_recovery(), and
@@ -67,9 +75,22 @@ func (d *Database) Run(ctx context.Context) health.Result {
 }
 
 // Reasons are every reason the check reports (see health.Checker):
-// ConnectionReasons and replica.
+// ConnectionReasons, read_only and not_replica.
 func (*Database) Reasons() []string {
-	return append(ConnectionReasons(), ReasonReplica)
+	return append(ConnectionReasons(), ReasonReadOnly, ReasonNotReplica)
+}
+
+// expectation judges the server against DatabaseOptions.Expect.
+func (d *Database) expectation(inRecovery, readOnly bool) health.Result {
+	switch {
+	case d.opts.Expect == ExpectPrimary && inRecovery:
+		return health.Result{Err: errors.New("connected to a replica (pg_is_in_recovery() is true) but a primary is expected"), Reason: ReasonReadOnly}
+	case d.opts.Expect == ExpectPrimary && readOnly:
+		return health.Result{Err: errors.New("the server is in read-only mode (transaction_read_only is on: default_transaction_read_only) but a primary taking writes is expected"), Reason: ReasonReadOnly}
+	case d.opts.Expect == ExpectReplica && !inRecovery:
+		return health.Result{Err: errors.New("connected to a primary (pg_is_in_recovery() is false) but a replica is expected"), Reason: ReasonNotReplica}
+	}
+	return health.Result{}
 }
 
 func (d *Database) run(ctx context.Context, details *DatabaseDetails) health.Result {
@@ -82,21 +103,20 @@ func (d *Database) run(ctx context.Context, details *DatabaseDetails) health.Res
 			return err
 		}
 		details.PingSeconds = time.Since(ping).Seconds()
-		var inRecovery bool
-		if err := conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&inRecovery); err != nil {
+		var inRecovery, readOnly bool
+		// transaction_read_only is on in recovery, and on a primary put in
+		// read-only mode (default_transaction_read_only, for this role or
+		// this database, or the whole server).
+		if err := conn.QueryRow(ctx, "SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on'").Scan(&inRecovery, &readOnly); err != nil {
 			return err
 		}
 		details.LastSeen = &LastSeen{
 			ServerVersion: conn.PgConn().ParameterStatus("server_version"),
 			InRecovery:    inRecovery,
+			ReadOnly:      readOnly,
 			At:            time.Now().UTC(), // as checked_at in the probe JSON
 		}
-		if inRecovery && d.opts.ExpectPrimary {
-			res = health.Result{
-				Err:    errors.New("connected to a replica (pg_is_in_recovery() is true) but a primary is expected"),
-				Reason: ReasonReplica,
-			}
-		}
+		res = d.expectation(inRecovery, readOnly)
 		return nil
 	})
 	if err != nil {
@@ -138,6 +158,9 @@ type DatabaseDetails struct {
 type LastSeen struct {
 	ServerVersion string `json:"server_version"`
 	InRecovery    bool   `json:"in_recovery"`
+	// ReadOnly is transaction_read_only for the exporter's session: on in
+	// recovery and on a primary in read-only mode.
+	ReadOnly bool `json:"read_only"`
 	// At is when the run read these facts.
 	At time.Time `json:"last_seen"`
 }

@@ -154,10 +154,11 @@ func TestDatabaseMetrics_FailureCounters_ExistAtZeroBeforeTheFirstFailure(t *tes
 # TYPE dbhealth_check_failures_total counter
 dbhealth_check_failures_total{check="database",reason="auth_failed",target="orders"} 0
 dbhealth_check_failures_total{check="database",reason="dns",target="orders"} 0
+dbhealth_check_failures_total{check="database",reason="not_replica",target="orders"} 0
 dbhealth_check_failures_total{check="database",reason="other",target="orders"} 0
 dbhealth_check_failures_total{check="database",reason="panic",target="orders"} 0
+dbhealth_check_failures_total{check="database",reason="read_only",target="orders"} 0
 dbhealth_check_failures_total{check="database",reason="refused",target="orders"} %d
-dbhealth_check_failures_total{check="database",reason="replica",target="orders"} 0
 dbhealth_check_failures_total{check="database",reason="shutting_down",target="orders"} 0
 dbhealth_check_failures_total{check="database",reason="starting_up",target="orders"} 0
 dbhealth_check_failures_total{check="database",reason="timeout",target="orders"} 0

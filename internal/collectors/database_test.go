@@ -44,7 +44,7 @@ func runCheck(d *Database) (health.Result, *DatabaseDetails) {
 
 func TestDatabase_HealthyPrimary_ReportsVersionRecoveryAndLatency(t *testing.T) {
 	cluster := pgtest.New(t)
-	res, details := runCheck(newCheck(t, cluster.DSN("postgres"), DatabaseOptions{ExpectPrimary: true}))
+	res, details := runCheck(newCheck(t, cluster.DSN("postgres"), DatabaseOptions{Expect: ExpectPrimary}))
 	if !res.OK() {
 		t.Fatalf("check failed: %v (%s)", res.Err, res.Reason)
 	}
@@ -139,9 +139,9 @@ func TestDatabase_FailureReasons_OnRealServers(t *testing.T) {
 			p.Blackhole()
 			return "postgres://postgres@" + p.Addr() + "/postgres", DatabaseOptions{}, p.Addr()
 		}},
-		{ReasonReplica, "", func(t *testing.T) (string, DatabaseOptions, string) {
+		{ReasonReadOnly, "", func(t *testing.T) (string, DatabaseOptions, string) {
 			c := pgtest.New(t, pgtest.WithStandby())
-			return c.DSN("postgres"), DatabaseOptions{ExpectPrimary: true}, c.Addr()
+			return c.DSN("postgres"), DatabaseOptions{Expect: ExpectPrimary}, c.Addr()
 		}},
 	}
 	for _, tc := range cases {
@@ -198,9 +198,36 @@ func TestDatabase_Replica_IsOKUnlessAPrimaryIsExpected(t *testing.T) {
 	if !res.OK() || details.LastSeen == nil || !details.InRecovery {
 		t.Fatalf("replica without --db.expect-primary: %v, last seen %+v", res.Err, details.LastSeen)
 	}
-	res, details = runCheck(newCheck(t, c.DSN("postgres"), DatabaseOptions{ExpectPrimary: true}))
+	res, details = runCheck(newCheck(t, c.DSN("postgres"), DatabaseOptions{Expect: ExpectPrimary}))
 	if res.OK() || details.LastSeen == nil || !details.InRecovery {
 		t.Fatalf("replica with --db.expect-primary must fail and still report in_recovery: %v", res.Err)
+	}
+}
+
+// Writability: a primary in read-only mode fails where a primary is
+// expected, with reason read_only; a read service can expect a replica,
+// and a primary then fails with not_replica.
+func TestDatabase_Expectations_ReadOnlyPrimaryAndReplicaForReads(t *testing.T) {
+	primary := pgtest.New(t)
+	primary.Exec(t, "postgres", "CREATE DATABASE frozen")
+	primary.Exec(t, "postgres", "ALTER DATABASE frozen SET default_transaction_read_only = on")
+	replica := pgtest.New(t, pgtest.WithReplicaOf(primary))
+	cases := []struct {
+		name, dsn, expect, reason string
+		readOnly                  bool
+	}{
+		{"writable primary, primary expected", primary.DSN("postgres"), ExpectPrimary, "", false},
+		{"read-only primary, primary expected", primary.DSN("frozen"), ExpectPrimary, ReasonReadOnly, true},
+		{"read-only primary, any", primary.DSN("frozen"), ExpectAny, "", true},
+		{"replica, primary expected", replica.DSN("postgres"), ExpectPrimary, ReasonReadOnly, true},
+		{"replica, replica expected", replica.DSN("postgres"), ExpectReplica, "", true},
+		{"primary, replica expected", primary.DSN("postgres"), ExpectReplica, ReasonNotReplica, false},
+	}
+	for _, tc := range cases {
+		res, details := runCheck(newCheck(t, tc.dsn, DatabaseOptions{Expect: tc.expect}))
+		if res.Reason != tc.reason || details.LastSeen == nil || details.ReadOnly != tc.readOnly {
+			t.Errorf("%s: reason %q (%v), read_only %v; want reason %q, read_only %v", tc.name, res.Reason, res.Err, details.LastSeen, tc.reason, tc.readOnly)
+		}
 	}
 }
 

@@ -23,7 +23,8 @@ const (
 	ReasonShuttingDown       = "shutting_down"
 	ReasonDNS                = "dns"
 	ReasonTLS                = "tls"
-	ReasonReplica            = "replica"
+	ReasonReadOnly           = "read_only"   // a primary is expected; the server is a replica or read-only
+	ReasonNotReplica         = "not_replica" // a replica is expected; the server is a primary
 	ReasonOther              = "other"
 )
 

@@ -14,7 +14,7 @@ import (
 )
 
 // Expectations are the values of database.expect.
-var Expectations = []string{"any", "primary"}
+var Expectations = []string{"any", "primary", "replica"}
 
 // validName is what a check's name may be: it becomes a path
 // (/readyz/<name>) and a label value.

@@ -83,7 +83,7 @@ func TestLoad_BadFiles_OneLineNamingFileLineAndKey(t *testing.T) {
 		{"timeout not under interval", "defaults:\n  interval: 1s\n  timeout: 1s\n", ":3: defaults.timeout: 1s must be shorter than defaults.interval 1s"},
 		{"two connection strings", "database:\n  dsn: postgres://db/app\n  dsn_file: /x\n", ":1: database: set one of dsn, dsn_file and dsn_env"},
 		{"unset environment variable", "database:\n  dsn_env: NOPE\n", ":2: database.dsn_env: the environment variable NOPE is not set"},
-		{"bad expectation", "database:\n  expect: leader\n", `:2: database.expect: must be one of any, primary, got "leader"`},
+		{"bad expectation", "database:\n  expect: leader\n", `:2: database.expect: must be one of any, primary, replica, got "leader"`},
 		{"unknown tool", "checks:\n  migrations:\n    tool: flywheel\n", `:3: checks.migrations.tool: unknown tool "flywheel"`},
 		{"missing directory", "checks:\n  migrations:\n    dir: /nonexistent/migrations\n", `:3: checks.migrations.dir: "/nonexistent/migrations" is not a readable directory`},
 		{"not YAML", "defaults: [\n", ": not valid YAML"},

@@ -112,7 +112,7 @@ func (b *built) define(cfg Config, prev *built) error {
 		}
 		return checker, err
 	}
-	dbOpts := collectors.DatabaseOptions{ExpectPrimary: cfg.Database.Expect == "primary"}
+	dbOpts := collectors.DatabaseOptions{Expect: cfg.Database.Expect}
 	db, _ := reuse("database", fmt.Sprintf("%+v", dbOpts), func() (health.Checker, error) {
 		db := collectors.NewDatabase(b.pool, dbOpts)
 		if prev != nil {

@@ -268,7 +268,7 @@ var faults = []fault{
 	{name: "database dropped", reason: collectors.ReasonOther, via: direct,
 		inject: func(t *testing.T, f *faultEnv) { f.cluster.Exec(t, "postgres", "DROP DATABASE "+f.db+" WITH (FORCE)") },
 		heal:   func(t *testing.T, f *faultEnv) { f.cluster.Exec(t, "postgres", "CREATE DATABASE "+f.db) }},
-	{name: "replica until promoted", reason: collectors.ReasonReplica,
+	{name: "replica until promoted", reason: collectors.ReasonReadOnly,
 		via: func(t *testing.T, f *faultEnv) exporter.Database {
 			f.replica = pgtest.New(t, pgtest.WithReplicaOf(f.cluster))
 			return exporter.Database{DSN: f.replica.DSN(f.db), Expect: "primary"}
@@ -290,7 +290,7 @@ func TestFaults_ReadinessTellsTheTruthProbesStayFastAndTheExporterHeals(t *testi
 			cfg := schedule("", faultInterval, faultTimeout)
 			cfg.Database = fc.via(t, env)
 			ex := startInProcess(t, cfg)
-			if fc.reason != collectors.ReasonReplica {
+			if fc.reason != collectors.ReasonReadOnly {
 				ex.waitFor(t, "ready", func() bool { s, _ := ex.readyzReason(t); return s == "ready" })
 			}
 
