@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/dbhealth/dbhealth-exporter/internal/exporter"
 	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
 )
 
@@ -77,6 +78,17 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
+// families returns which of names got has.
+func families(got []*dto.MetricFamily, names ...string) []string {
+	var out []string
+	for _, f := range got {
+		if slices.Contains(names, f.GetName()) {
+			out = append(out, f.GetName())
+		}
+	}
+	return out
+}
+
 // hasSample reports whether an unlabelled-or-single family has value v.
 func hasSample(families []*dto.MetricFamily, name string, v float64) bool {
 	for _, f := range families {
@@ -96,13 +108,25 @@ func TestMetricsDocs_MatchWhatTheExporterExposes(t *testing.T) {
 	// A golang-migrate history one migration behind examples/migrations, so
 	// the migrations metrics are exposed too.
 	cluster.Exec(t, "postgres", "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (1, false)")
-	cfg := schedule(cluster.DSN("postgres"), 100*time.Millisecond, 50*time.Millisecond)
+	// Timeouts generous enough for a loaded machine: every check must get
+	// its result, or its metrics are missing.
+	cfg := schedule(cluster.DSN("postgres"), 500*time.Millisecond, 400*time.Millisecond)
 	cfg.Checks.Migrations.Dir = "../../examples/migrations"
+	// Every other check too, with their own metrics.
+	cfg.Checks.ReplicationLag = &exporter.ReplicationLag{MaxLag: time.Minute}
+	cfg.Checks.Connections = &exporter.Connections{}
+	cfg.Checks.Custom = []exporter.Custom{{Name: "tables", SQL: "select count(*) from pg_class", Min: ptr(1.0)}}
 	ex := startInProcess(t, cfg)
 	exposed := map[string]*dto.MetricFamily{}
 
-	ex.waitReadiness(t, "not_ready") // one migration pending
-	exposedFamilies(t, ex, exposed)  // what only a reachable database shows
+	// What only a reachable database shows: every check's own metrics,
+	// with one migration pending.
+	waitFor(t, func() bool {
+		got, _ := ex.Gatherer().Gather()
+		return hasSample(got, "dbhealth_migrations_pending", 1) && hasSample(got, "dbhealth_replication_lag_seconds", 0) &&
+			len(families(got, "dbhealth_check_value", "dbhealth_connections_limit")) == 2
+	})
+	exposedFamilies(t, ex, exposed)
 	cluster.Stop(t)
 	waitFor(t, func() bool { up, _ := ex.Gatherer().Gather(); return hasSample(up, "dbhealth_up", 0) })
 	exposedFamilies(t, ex, exposed) // connection failure counters appear

@@ -216,8 +216,19 @@ func TestPrometheus_DashboardsAndRulesQueryWhatTheExporterExposes(t *testing.T) 
 	cluster.Exec(t, "postgres", "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (2, false)")
 	exporterAddr := freeAddr(t)
 	examples, _ := filepath.Abs(filepath.Join(root, "examples", "migrations"))
+	// Every check, so that every panel and rule has its series: the lag
+	// check on a primary (lag 0), the headroom check, a custom check.
+	config := filepath.Join(t.TempDir(), "dbhealth.yml")
+	if err := os.WriteFile(config, []byte(`checks:
+  replication_lag: {max_lag: 30s}
+  connections: {max_used_ratio: 0.9}
+  custom:
+    - {name: tables, sql: "select count(*) from pg_class", min: 1}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	start(t, exporterBinary, []string{"--web.listen-address=" + exporterAddr, "--check.interval=500ms", "--check.timeout=250ms",
-		"--migrations.dir=" + examples}, "DATABASE_URL="+cluster.DSN("postgres"))
+		"--migrations.dir=" + examples, "--config.file=" + config}, "DATABASE_URL="+cluster.DSN("postgres"))
 	prom := startPrometheus(t, exporterAddr)
 	prom.waitFor("the exporter to be scraped ready", func() bool { return prom.query("dbhealth_ready == 1") == 1 })
 
