@@ -16,12 +16,29 @@ import (
 	"github.com/dbhealth/dbhealth-exporter/internal/web"
 )
 
-// HTTP server limits: a slow or idle client cannot hold the exporter's
-// connections forever.
+// HTTP server limits, so that no client can hold a connection, a
+// goroutine or memory for long (the reasons and the connection bound are in
+// docs/endpoints.md, "Limits").
 const (
-	readHeaderTimeout = 10 * time.Second
-	writeTimeout      = 30 * time.Second
-	idleTimeout       = 2 * time.Minute
+	// readTimeout bounds reading a whole request, headers and body, and
+	// the TLS handshake; readHeaderTimeout the headers alone. Probes and
+	// scrapes send their request in one packet; no endpoint takes a body.
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 5 * time.Second
+	// writeTimeout bounds a request from its headers to the end of the
+	// answer: Prometheus's default scrape timeout.
+	writeTimeout = 10 * time.Second
+	// idleTimeout lets a keep-alive connection wait for its next request
+	// (Prometheus scrapes every 15s to 1m); at the connection bound, idle
+	// connections are the first to be closed.
+	idleTimeout = 2 * time.Minute
+	// maxHeaderBytes bounds the request line and headers (net/http adds
+	// 4 KiB of slack): probes and scrapes send 100 to 400 bytes, and 8 KiB
+	// still fits a bearer token or a browser's cookies. It is the limit of
+	// nginx and Apache.
+	maxHeaderBytes = 8 << 10
+	// maxStreams bounds the concurrent requests of one HTTP/2 connection.
+	maxStreams = 16
 )
 
 // NewHTTPServer returns an http.Server for h with the exporter's limits.
@@ -31,9 +48,15 @@ func NewHTTPServer(h http.Handler, errorLog *log.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
-		ErrorLog:          errorLog,
+		MaxHeaderBytes:    maxHeaderBytes,
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: maxStreams},
+		// OPTIONS * would otherwise be answered by net/http itself,
+		// reading its body outside the handler's refusal.
+		DisableGeneralOptionsHandler: true,
+		ErrorLog:                     errorLog,
 	}
 }
 
@@ -48,14 +71,14 @@ func (e *Exporter) routes() (http.Handler, *web.Server, error) {
 		promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}),
 	)
 	mux := http.NewServeMux()
-	mux.Handle(e.cfg.Web.TelemetryPath, promhttp.InstrumentMetricHandler(e.registry, promhttp.HandlerFor(e.registry, promhttp.HandlerOpts{
+	mux.Handle(e.cfg.Web.TelemetryPath, readOnly(promhttp.InstrumentMetricHandler(e.registry, promhttp.HandlerFor(e.registry, promhttp.HandlerOpts{
 		EnableOpenMetrics: true,
 		// One target's exposition is small (about 16 KB); gzip would cost a
 		// third of each scrape's CPU (docs/benchmarks.md).
 		DisableCompression:  true,
 		MaxRequestsInFlight: e.cfg.Web.MaxScrapes,
 		ErrorLog:            slog.NewLogLogger(e.logger.Handler(), slog.LevelError),
-	})))
+	}))))
 	probes.Register(mux, e.engine, probes.Options{MetricsPath: e.cfg.Web.TelemetryPath, Version: version.Version})
 	if e.cfg.Web.EnableLifecycle {
 		mux.Handle("/-/reload", http.HandlerFunc(e.serveReload))
@@ -69,6 +92,7 @@ func (e *Exporter) routes() (http.Handler, *web.Server, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	e.registry.MustRegister(ws.Collector())
 	return ws.Handler(), ws, nil
 }
 
@@ -87,3 +111,21 @@ func (e *Exporter) serveReload(w http.ResponseWriter, r *http.Request) {
 	}
 	_, _ = w.Write([]byte("configuration reloaded\n"))
 }
+
+// readOnly answers 405 to anything but GET and HEAD, as the probes do.
+func readOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// ReloadWebConfig re-reads the web configuration file now (for SIGHUP and
+// POST /-/reload); on error the configuration in force stays (see
+// web.Server.Reload). Serve also reloads it by itself when the files
+// change.
+func (e *Exporter) ReloadWebConfig() error { return e.web.Reload() }

@@ -123,7 +123,7 @@ func TestMetricsDocs_MatchWhatTheExporterExposes(t *testing.T) {
 	// with one migration pending.
 	waitFor(t, func() bool {
 		got, _ := ex.Gatherer().Gather()
-		return hasSample(got, "dbhealth_migrations_pending", 1) && hasSample(got, "dbhealth_replication_lag_seconds", 0) &&
+		return hasSample(got, "dbhealth_up", 1) && hasSample(got, "dbhealth_migrations_pending", 1) && hasSample(got, "dbhealth_replication_lag_seconds", 0) &&
 			len(families(got, "dbhealth_check_value", "dbhealth_connections_limit")) == 2
 	})
 	exposedFamilies(t, ex, exposed)

@@ -39,9 +39,13 @@ func newReloadMetrics(reg prometheus.Registerer) *reloadMetrics {
 // dbhealth_config_last_reload_successful turns 0. Checks whose settings did
 // not change keep their state and schedule; the database connection
 // settings are replaced only when they changed, and the next check run
-// uses them. The listen addresses, web configuration, target name and log
-// settings are read at start only.
+// uses them. The web configuration file is re-read as well (see
+// ReloadWebConfig). The listen addresses, target name and log settings are
+// read at start only.
 func (e *Exporter) Reload() error {
+	// The web configuration has its own last-good reload and metric
+	// (dbhealth_web_config_last_reload_successful); it is re-read too.
+	_ = e.ReloadWebConfig()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	err := e.reloadLocked()

@@ -53,10 +53,8 @@ func (e *Exporter) Serve(ctx context.Context, listeners ...net.Listener) error {
 	defer func() { stopEngine(); background.Wait() }()
 
 	server := NewHTTPServer(e.handler, slog.NewLogLogger(e.logger.Handler(), slog.LevelDebug))
-	served := make(chan error, len(listeners))
-	for _, l := range listeners {
-		go func() { served <- e.web.Serve(server, l) }()
-	}
+	served := make(chan error, 1)
+	go func() { served <- e.web.Serve(server, listeners...) }()
 
 	var failed error
 	select {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/health"
 )
@@ -33,7 +34,7 @@ func (h *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name := r.PathValue("check"); name != "" {
 		if !v.only(name) {
 			write(w, http.StatusNotFound, contentJSON,
-				jsonLine(map[string]string{"status": "error", "error": fmt.Sprintf("no check named %q", name)}))
+				jsonLine(map[string]string{"status": "error", "error": fmt.Sprintf("no check named %q", short(name))}))
 			return
 		}
 	}
@@ -85,6 +86,24 @@ func (v *view) only(name string) bool {
 }
 
 const shutdownCheck = "shutdown"
+
+// maxEcho bounds what an answer repeats of the request (a check name that
+// does not exist, an ?exclude= that matches nothing): a client must not be
+// able to make the exporter send back what it sent, however long.
+const maxEcho = 64
+
+// short returns s, cut to maxEcho bytes (on a character boundary) and
+// marked when longer.
+func short(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
 
 func (v view) excluded(name string) bool { return slices.Contains(v.exclude, name) }
 

@@ -35,7 +35,11 @@ func (v view) json(verdict health.Readiness) []byte {
 	}
 	body["checks"] = checks
 	if len(v.exclude) > 0 {
-		body["excluded"] = v.exclude
+		excluded := make([]string, len(v.exclude))
+		for i, name := range v.exclude {
+			excluded[i] = short(name)
+		}
+		body["excluded"] = excluded
 	}
 	return jsonLine(body)
 }
@@ -111,7 +115,7 @@ func (v view) text(verdict health.Readiness) []byte {
 	var unknown []string
 	for _, name := range v.exclude {
 		if _, ok := v.snap.Check(name); !ok {
-			unknown = append(unknown, fmt.Sprintf("%q", name))
+			unknown = append(unknown, fmt.Sprintf("%q", short(name)))
 		}
 	}
 	if len(unknown) > 0 {

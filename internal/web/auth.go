@@ -1,42 +1,191 @@
 package web
 
 import (
+	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
+	"hash/maphash"
+	"net/http"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
 
-// fakeHash is compared against when the user is unknown, so that a request
-// takes as long for an unknown user as for a wrong password.
-const fakeHash = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi"
+// Limits of the authenticator (see docs/endpoints.md, "Limits").
+const (
+	// maxVerdicts bounds the cache of accepted credentials. Only a
+	// correct password adds to it, so a flood of wrong ones cannot
+	// flush it.
+	maxVerdicts = 256
+	// failureBurst and failureEvery: each client address may have
+	// failureBurst comparisons fail in a row, then one more per
+	// failureEvery. A correct password gives its token back.
+	failureBurst = 5
+	failureEvery = time.Second
+	// bcryptWait is how long a request on a private path waits for its
+	// turn at bcrypt before it is answered 503.
+	bcryptWait = 5 * time.Second
+)
 
-// maxCached bounds the verdict cache; it is emptied when full.
-const maxCached = 1024
-
-// authenticator checks basic-auth credentials against bcrypt hashes. bcrypt
-// is slow on purpose, so comparisons run one at a time and verdicts are
-// cached by a digest of user, hash and password.
-type authenticator struct {
-	mu    sync.Mutex
-	cache map[[sha256.Size]byte]bool
+// users is one generation of basic_auth_users with what checking them
+// needs. A new generation (a changed file) starts with an empty cache.
+type users struct {
+	hashes map[string][]byte
+	// fake is a bcrypt hash, of a random password, at the highest cost in
+	// hashes: an unknown user is compared with it, so that unknown users
+	// and wrong passwords cost the same.
+	fake     []byte
+	accepted sync.Map // cacheKey -> struct{}: credentials that passed
+	cached   atomic.Int32
 }
 
-func (a *authenticator) check(users map[string]string, user, pass string) bool {
-	hash, known := users[user]
+type cacheKey [sha256.Size]byte
+
+// verdict is the outcome of checking a request's credentials.
+type verdict int
+
+const (
+	noCredentials verdict = iota
+	accepted
+	rejected  // unknown user or wrong password
+	throttled // this address has failed too often: no comparison made
+	busy      // no bcrypt slot free in time: no comparison made
+)
+
+// turns is how many ways client addresses are spread over for taking
+// turns at bcrypt (see authenticator).
+const turns = 256
+
+// authenticator checks basic-auth credentials. An accepted pair is cached:
+// a scrape that passed once costs a hash and a sync.Map load from then on,
+// with no lock. Everything else runs bcrypt, after taking a token from the
+// client address's failure bucket, at most max(2, GOMAXPROCS) comparisons
+// at a time and at most one per client address (addresses are hashed
+// into 256 turns, with a per-process seed so that an attacker cannot pick
+// an address sharing a scraper's turn): a flood from one address always
+// leaves a slot free for the others.
+type authenticator struct {
+	salt     [16]byte // keys the cache, so it holds no plain digest of a password
+	slots    chan struct{}
+	turns    [turns]chan struct{}
+	seed     maphash.Seed
+	failures *addrLimits
+}
+
+func newAuthenticator(slots int) *authenticator {
+	a := &authenticator{slots: make(chan struct{}, max(slots, 2)), seed: maphash.MakeSeed(),
+		failures: newAddrLimits(failureEvery, failureBurst)}
+	for i := range a.turns {
+		a.turns[i] = make(chan struct{}, 1)
+	}
+	_, _ = rand.Read(a.salt[:])
+	return a
+}
+
+func (a *authenticator) key(user, pass string) cacheKey {
+	h := sha256.New()
+	h.Write(a.salt[:])
+	_ = binary.Write(h, binary.LittleEndian, uint32(len(user)))
+	h.Write([]byte(user))
+	h.Write([]byte(pass))
+	var k cacheKey
+	h.Sum(k[:0])
+	return k
+}
+
+// check verifies r's credentials against u. wait says whether the request
+// may wait for a bcrypt slot (private paths) or must not be delayed at all
+// (probes: without a free slot they are served as anonymous).
+func (a *authenticator) check(r *http.Request, u *users, wait bool) verdict {
+	user, pass, ok := r.BasicAuth()
+	if !ok {
+		return noCredentials
+	}
+	key := a.key(user, pass)
+	if _, hit := u.accepted.Load(key); hit {
+		return accepted
+	}
+	hash, known := u.hashes[user]
 	if !known {
-		hash = fakeHash
+		hash = u.fake
 	}
-	key := sha256.Sum256([]byte(user + "\x00" + hash + "\x00" + pass))
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	ok, cached := a.cache[key]
-	if !cached {
-		ok = known && bcrypt.CompareHashAndPassword([]byte(hash), []byte(pass)) == nil
-		if a.cache == nil || len(a.cache) >= maxCached {
-			a.cache = map[[sha256.Size]byte]bool{}
+	addr := clientAddr(r)
+	if !a.failures.take(addr, time.Now()) {
+		return throttled
+	}
+	turn := a.turns[maphash.Comparable(a.seed, addr)%turns]
+	if !a.acquire(r.Context(), turn, wait) {
+		a.failures.refund(addr, time.Now())
+		return busy
+	}
+	err := bcrypt.CompareHashAndPassword(hash, []byte(pass))
+	<-a.slots
+	<-turn
+	if !known || err != nil {
+		return rejected
+	}
+	a.failures.refund(addr, time.Now())
+	if u.cached.Load() < maxVerdicts {
+		if _, loaded := u.accepted.LoadOrStore(key, struct{}{}); !loaded {
+			u.cached.Add(1)
 		}
-		a.cache[key] = ok
 	}
+	return accepted
+}
+
+// acquire takes the address's turn and then a bcrypt slot: at once or
+// not at all when !wait, else within bcryptWait and while the request
+// lasts.
+func (a *authenticator) acquire(ctx context.Context, turn chan struct{}, wait bool) bool {
+	if !wait {
+		select {
+		case turn <- struct{}{}:
+		default:
+			return false
+		}
+		select {
+		case a.slots <- struct{}{}:
+			return true
+		default:
+			<-turn
+			return false
+		}
+	}
+	timer := time.NewTimer(bcryptWait)
+	defer timer.Stop()
+	select {
+	case turn <- struct{}{}:
+	case <-timer.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+	select {
+	case a.slots <- struct{}{}:
+		return true
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	<-turn
+	return false
+}
+
+type authenticatedKey struct{}
+
+// Authenticated reports whether r carried basic-auth credentials that the
+// server accepted. On private paths every request that reaches the handler
+// has; on public paths (probes) credentials are checked when present,
+// through the same cache and limits, but a request whose credentials fail
+// is served anyway, as anonymous. It is false when the web configuration
+// has no users.
+func Authenticated(r *http.Request) bool {
+	ok, _ := r.Context().Value(authenticatedKey{}).(bool)
 	return ok
+}
+
+func markAuthenticated(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), authenticatedKey{}, true))
 }
