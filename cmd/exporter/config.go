@@ -78,6 +78,8 @@ func parseCommand(args []string, getenv func(string) string, stdout io.Writer) (
 		Default("").StringVar(&cfg.Web.ConfigFile)
 	app.Flag("web.probes-require-auth", "Put the probe endpoints behind --web.config.file's basic auth too (the kubelet then needs credentials).").
 		BoolVar(&cfg.Web.ProbesRequireAuth)
+	app.Flag("web.probes-withhold-details", "Answer readiness probes without valid credentials with each failure's reason class only, not its message (always so when --web.config.file has users).").
+		BoolVar(&cfg.Web.ProbesWithholdDetails)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&cfg.Web.TelemetryPath)
 	app.Flag("web.enable-lifecycle", "Serve POST /-/reload to reload the configuration (behind --web.config.file's basic auth when it has users).").
 		BoolVar(&cfg.Web.EnableLifecycle)

@@ -3,6 +3,7 @@ package collectors
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -140,7 +141,7 @@ func Failure(ctx context.Context, err error) health.Result {
 // it could not learn (the server was unreachable) stay empty, except the
 // server's facts, which are those of the last run that reached it.
 type DatabaseDetails struct {
-	Database string `json:"database"`
+	Database string `json:"database,omitempty"`
 	// LastSeen is what the last run that reached the server learned: this
 	// run's, or an earlier run's while the server is unreachable; nil until
 	// a run has reached it. Its fields appear in the probe JSON among the
@@ -163,4 +164,18 @@ type LastSeen struct {
 	ReadOnly bool `json:"read_only"`
 	// At is when the run read these facts.
 	At time.Time `json:"last_seen"`
+}
+
+// Withheld is what anonymous clients see of the details (probes.Withholder):
+// no database name, and the server's version without its distribution
+// suffix ("15.18", not "15.18 (Debian 15.18-0+deb12u1)").
+func (d *DatabaseDetails) Withheld() any {
+	out := *d
+	out.Database = ""
+	if d.LastSeen != nil {
+		seen := *d.LastSeen
+		seen.ServerVersion, _, _ = strings.Cut(seen.ServerVersion, " ")
+		out.LastSeen = &seen
+	}
+	return &out
 }

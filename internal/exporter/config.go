@@ -35,6 +35,10 @@ type Web struct {
 	ConfigFile string
 	// ProbesRequireAuth puts the probes behind ConfigFile's basic auth too.
 	ProbesRequireAuth bool
+	// ProbesWithholdDetails answers readiness probes that carry no valid
+	// credentials with reason classes only, also without users in
+	// ConfigFile (with users, anonymous probes always are).
+	ProbesWithholdDetails bool
 	// TelemetryPath serves the metrics; default "/metrics".
 	TelemetryPath string
 	// ShutdownDelay is how long the server keeps serving, with readiness

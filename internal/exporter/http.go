@@ -79,7 +79,14 @@ func (e *Exporter) routes() (http.Handler, *web.Server, error) {
 		MaxRequestsInFlight: e.cfg.Web.MaxScrapes,
 		ErrorLog:            slog.NewLogLogger(e.logger.Handler(), slog.LevelError),
 	}))))
-	probes.Register(mux, e.engine, probes.Options{MetricsPath: e.cfg.Web.TelemetryPath, Version: version.Version})
+	var ws *web.Server
+	// Anonymous probes (the kubelet, a load balancer, anyone on the
+	// network) learn why a check fails by its reason class only when the
+	// web configuration has users; authenticated ones get the message.
+	withhold := func(r *http.Request) bool {
+		return (e.cfg.Web.ProbesWithholdDetails || ws.HasUsers()) && !web.Authenticated(r)
+	}
+	probes.Register(mux, e.engine, probes.Options{MetricsPath: e.cfg.Web.TelemetryPath, Version: version.Version, Withhold: withhold})
 	if e.cfg.Web.EnableLifecycle {
 		mux.Handle("/-/reload", http.HandlerFunc(e.serveReload))
 	}
@@ -88,7 +95,8 @@ func (e *Exporter) routes() (http.Handler, *web.Server, error) {
 	if e.cfg.Web.ProbesRequireAuth {
 		public = nil
 	}
-	ws, err := web.New(web.Options{ConfigFile: e.cfg.Web.ConfigFile, Public: public, Logger: e.logger}, mux)
+	var err error
+	ws, err = web.New(web.Options{ConfigFile: e.cfg.Web.ConfigFile, Public: public, Logger: e.logger}, mux)
 	if err != nil {
 		return nil, nil, err
 	}

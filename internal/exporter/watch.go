@@ -18,7 +18,7 @@ import (
 // directories are watched, and a change is a change of content. A poll
 // catches what the events miss (some volume types send none).
 const (
-	settle   = 100 * time.Millisecond // events come in bursts; wait for the last
+	settle   = 100 * time.Millisecond // events come in bursts; wait for the last, and for content that holds
 	pollEach = 30 * time.Second
 )
 
@@ -93,8 +93,11 @@ func (e *Exporter) watch(ctx context.Context) {
 		case <-poll.C:
 		}
 		settling = nil
-		now := contents(files)
-		if equalContents(seen, now) {
+		switch changedAndSettled(ctx, files, seen) {
+		case unchanged:
+			continue
+		case unsettled:
+			settling = time.After(settle)
 			continue
 		}
 		_ = e.Reload() // logged and counted
@@ -102,6 +105,34 @@ func (e *Exporter) watch(ctx context.Context) {
 		seen = contents(files)
 		follow()
 	}
+}
+
+type change int
+
+const (
+	unchanged change = iota
+	unsettled        // changed, and still changing
+	settled          // changed, and the same for the settling time
+)
+
+// changedAndSettled compares the files with seen. A file written in place
+// is first truncated, then written: an empty or half-written configuration
+// is valid YAML, and reloading it would drop checks. So a change counts
+// once the content has stayed the same for the settling time.
+func changedAndSettled(ctx context.Context, files []string, seen [][]byte) change {
+	now := contents(files)
+	if equalContents(seen, now) {
+		return unchanged
+	}
+	select {
+	case <-ctx.Done():
+		return unchanged
+	case <-time.After(settle):
+	}
+	if !equalContents(now, contents(files)) {
+		return unsettled
+	}
+	return settled
 }
 
 // contents reads each file; a missing one reads as nil.

@@ -19,6 +19,11 @@ type Options struct {
 	MetricsPath string
 	// Version is shown on the landing page.
 	Version string
+	// Withhold reports whether a readiness request is answered with its
+	// failures' reason classes only, not their messages (which name users,
+	// hosts and databases), and with details in their Withheld form.
+	// Default: never.
+	Withhold func(*http.Request) bool
 }
 
 var (
@@ -59,7 +64,7 @@ func Register(mux *http.ServeMux, src Source, opts Options) {
 	for _, p := range livenessPaths {
 		mux.Handle(p, live)
 	}
-	ready := getOnly(newReadiness(src))
+	ready := getOnly(newReadiness(src, opts.Withhold))
 	for _, p := range readinessPaths {
 		mux.Handle(p, ready)
 	}

@@ -191,7 +191,7 @@ func TestProbes_OnlyGETAndHEAD(t *testing.T) {
 
 func TestReadyz_RendersOncePerGeneration(t *testing.T) {
 	src := &fixed{snapshot(false, ranCheck("database", true, "")), alive}
-	h := newReadiness(src)
+	h := newReadiness(src, nil)
 	first := h.cached(view{snap: src.snap})
 	if again := h.cached(view{snap: src.snap}); again != first {
 		t.Fatal("the same generation was rendered twice")
@@ -213,5 +213,50 @@ func TestLanding_ShowsLinksAndCurrentStatus(t *testing.T) {
 	}
 	if rec := serve(src, http.MethodGet, "/nope"); rec.Code != http.StatusNotFound {
 		t.Errorf("/nope: %d", rec.Code)
+	}
+}
+
+// private is a check's details with a part anonymous clients must not see.
+type private struct {
+	Name    string `json:"name,omitempty"`
+	Version string `json:"version"`
+}
+
+func (p private) Withheld() any { return private{Version: "15"} }
+
+func TestReadyz_Withheld_ReasonClassOnlyForAnonymousRequests(t *testing.T) {
+	c := ranCheck("database", true, `auth 10.0.0.7:5432: FATAL: password authentication failed for user "app" (SQLSTATE 28P01)`)
+	c.Last.Reason = "auth_failed"
+	c.Last.Details = private{Name: "orders_db", Version: "15.18 (Debian)"}
+	src := fixed{snapshot(false, c), alive}
+	h := http.NewServeMux()
+	Register(h, src, Options{Withhold: func(r *http.Request) bool { return r.Header.Get("Authorization") == "" }})
+	get := func(target string, header ...string) string {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Body.String()
+	}
+	for _, target := range []string{"/readyz", "/readyz?verbose", "/readyz/database", "/readyz?exclude=nothing"} {
+		anonymous := get(target)
+		for _, secret := range []string{"10.0.0.7", `user \"app\"`, `user "app"`, "orders_db", "Debian"} {
+			if strings.Contains(anonymous, secret) {
+				t.Errorf("anonymous %s shows %q: %s", target, secret, anonymous)
+			}
+		}
+		if !strings.Contains(anonymous, "auth_failed (details withheld)") {
+			t.Errorf("anonymous %s lacks the reason class: %s", target, anonymous)
+		}
+		if full := get(target, "Authorization", "Basic x"); !strings.Contains(full, "10.0.0.7:5432") {
+			t.Errorf("authenticated %s lacks the message: %s", target, full)
+		}
+	}
+	// Renderings are cached per generation and per audience: neither
+	// leaks into the other.
+	if !strings.Contains(get("/readyz", "Authorization", "Basic x"), "orders_db") || strings.Contains(get("/readyz"), "orders_db") {
+		t.Fatal("the cache mixed the anonymous and the authenticated renderings")
 	}
 }

@@ -65,7 +65,7 @@ func (l *landing) build(snap *health.Snapshot) (http.Handler, error) {
 	rows := make([]statusRow, 0, len(snap.Checks))
 	for _, c := range snap.Checks {
 		links = append(links, web.LandingLinks{Address: "/readyz/" + c.Name + "?verbose", Text: "Check " + c.Name})
-		row := statusRow{Name: c.Name, Status: string(c.Status), Critical: c.Critical, Problem: problem(c), LastRun: "never"}
+		row := statusRow{Name: c.Name, Status: string(c.Status), Critical: c.Critical, Problem: problem(c, false), LastRun: "never"}
 		if c.Last != nil {
 			row.LastRun = c.Last.Finished.UTC().Format(time.RFC3339)
 		}

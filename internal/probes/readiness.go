@@ -14,8 +14,9 @@ import (
 // Renderings are cached per generation: a probe between two publishes costs
 // one atomic load and one write.
 type readiness struct {
-	src   Source
-	cache sync.Map // view key -> *rendered
+	src      Source
+	withhold func(*http.Request) bool
+	cache    sync.Map // view key -> *rendered
 }
 
 // rendered is one view of one snapshot, in both forms.
@@ -26,11 +27,13 @@ type rendered struct {
 	text []byte
 }
 
-func newReadiness(src Source) *readiness { return &readiness{src: src} }
+func newReadiness(src Source, withhold func(*http.Request) bool) *readiness {
+	return &readiness{src: src, withhold: withhold}
+}
 
 func (h *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	snap := h.src.Snapshot()
-	v := view{snap: snap}
+	v := view{snap: snap, withheld: h.withhold != nil && h.withhold(r)}
 	if name := r.PathValue("check"); name != "" {
 		if !v.only(name) {
 			write(w, http.StatusNotFound, contentJSON,
@@ -59,6 +62,9 @@ func (h *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // per generation.
 func (h *readiness) cached(v view) *rendered {
 	key := v.single
+	if v.withheld {
+		key += "\x00withheld"
+	}
 	if prev, ok := h.cache.Load(key); ok && prev.(*rendered).snap == v.snap {
 		return prev.(*rendered)
 	}
@@ -70,9 +76,10 @@ func (h *readiness) cached(v view) *rendered {
 // view is what one request asks about: the whole snapshot or one check,
 // minus excluded checks.
 type view struct {
-	snap    *health.Snapshot
-	single  string   // set for /readyz/<check>
-	exclude []string // ?exclude=, repeatable
+	snap     *health.Snapshot
+	single   string   // set for /readyz/<check>
+	exclude  []string // ?exclude=, repeatable
+	withheld bool     // failures by reason class only (Options.Withhold)
 }
 
 // only narrows the view to one check; false if there is no such check

@@ -22,7 +22,7 @@ func (v view) json(verdict health.Readiness) []byte {
 	}
 	checks := map[string]any{}
 	for _, c := range v.checks() {
-		checks[c.Name] = checkObject(c)
+		checks[c.Name] = checkObject(c, v.withheld)
 		switch c.Status {
 		case health.StatusOK:
 			body[c.Name] = "ok"
@@ -30,7 +30,7 @@ func (v view) json(verdict health.Readiness) []byte {
 			body[c.Name] = "unknown"
 		default:
 			body[c.Name] = "error"
-			body[c.Name+"_error"] = problem(c)
+			body[c.Name+"_error"] = problem(c, v.withheld)
 		}
 	}
 	body["checks"] = checks
@@ -44,12 +44,25 @@ func (v view) json(verdict health.Readiness) []byte {
 	return jsonLine(body)
 }
 
+// Withholder is implemented by check Details that hold what anonymous
+// clients should not learn (a database's name, a server's build): Withheld
+// returns what they may see instead.
+type Withholder interface {
+	Withheld() any
+}
+
 // checkObject is one check in the payload: the fixed fields, then the
-// check's own details (which cannot overwrite the fixed ones).
-func checkObject(c health.CheckSnapshot) map[string]any {
+// check's own details (which cannot overwrite the fixed ones). Withheld,
+// the error is only its reason class and the details are their Withheld
+// form where they have one.
+func checkObject(c health.CheckSnapshot, withheld bool) map[string]any {
 	o := map[string]any{}
 	if c.Last != nil && c.Last.Details != nil {
-		if raw, err := json.Marshal(c.Last.Details); err == nil {
+		details := c.Last.Details
+		if w, ok := details.(Withholder); ok && withheld {
+			details = w.Withheld()
+		}
+		if raw, err := json.Marshal(details); err == nil {
 			_ = json.Unmarshal(raw, &o)
 		}
 	}
@@ -60,7 +73,7 @@ func checkObject(c health.CheckSnapshot) map[string]any {
 		o["checked_at"] = c.Last.Finished.UTC().Format(time.RFC3339Nano)
 		o["duration_seconds"] = c.Last.Duration().Seconds()
 		if !c.Last.OK() {
-			o["error"] = c.Last.Error
+			o["error"] = problem(c, withheld)
 			o["reason"] = c.Last.Reason
 		}
 	}
@@ -68,13 +81,15 @@ func checkObject(c health.CheckSnapshot) map[string]any {
 		o["last_success_at"] = c.LastSuccess.UTC().Format(time.RFC3339Nano)
 	}
 	if c.Status == health.StatusStale {
-		o["error"] = problem(c)
+		o["error"] = problem(c, withheld)
 	}
 	return o
 }
 
-// problem says in one line why a check is not ok.
-func problem(c health.CheckSnapshot) string {
+// problem says in one line why a check is not ok; withheld, a failed run
+// says only its reason class (the Kubernetes apiserver's "reason
+// withheld", with the class kept: it names no user, host or database).
+func problem(c health.CheckSnapshot, withheld bool) string {
 	switch {
 	case c.Status == health.StatusStale && c.Last == nil:
 		return "stale: no result since the exporter started"
@@ -83,6 +98,8 @@ func problem(c health.CheckSnapshot) string {
 			c.Last.Finished.UTC().Format(time.RFC3339), c.StaleAt.Sub(c.Last.Finished))
 	case c.Last == nil:
 		return "no result yet"
+	case !c.Last.OK() && withheld:
+		return c.Last.Reason + " (details withheld)"
 	case !c.Last.OK():
 		return c.Last.Error
 	}
@@ -100,9 +117,9 @@ func (v view) text(verdict health.Readiness) []byte {
 		case c.Status == health.StatusOK:
 			fmt.Fprintf(&b, "[+]%s ok\n", c.Name)
 		case !c.Critical:
-			fmt.Fprintf(&b, "[-]%s failed (not critical): %s\n", c.Name, redact.Line(problem(c)))
+			fmt.Fprintf(&b, "[-]%s failed (not critical): %s\n", c.Name, redact.Line(problem(c, v.withheld)))
 		default:
-			fmt.Fprintf(&b, "[-]%s failed: %s\n", c.Name, redact.Line(problem(c)))
+			fmt.Fprintf(&b, "[-]%s failed: %s\n", c.Name, redact.Line(problem(c, v.withheld)))
 		}
 	}
 	if v.single == "" || v.single == shutdownCheck {

@@ -189,3 +189,10 @@ func Authenticated(r *http.Request) bool {
 func markAuthenticated(r *http.Request) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), authenticatedKey{}, true))
 }
+
+// HasUsers reports whether the web configuration in force has basic-auth
+// users: whether a request can be anonymous as opposed to authenticated.
+func (s *Server) HasUsers() bool {
+	u := s.current.Load().users
+	return u != nil && len(u.hashes) > 0
+}
