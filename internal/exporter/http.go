@@ -83,8 +83,9 @@ func (e *Exporter) routes() (http.Handler, *web.Server, error) {
 	// Anonymous probes (the kubelet, a load balancer, anyone on the
 	// network) learn why a check fails by its reason class only when the
 	// web configuration has users; authenticated ones get the message.
+	always := e.cfg.Web.ProbesWithholdDetails // read once: a reload does not change the web settings
 	withhold := func(r *http.Request) bool {
-		return (e.cfg.Web.ProbesWithholdDetails || ws.HasUsers()) && !web.Authenticated(r)
+		return (always || ws.HasUsers()) && !web.Authenticated(r)
 	}
 	probes.Register(mux, e.engine, probes.Options{MetricsPath: e.cfg.Web.TelemetryPath, Version: version.Version, Withhold: withhold})
 	if e.cfg.Web.EnableLifecycle {
