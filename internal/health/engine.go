@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +23,8 @@ const minWedge = 2 * time.Minute
 type Engine struct {
 	store     *store
 	target    string
+	spread    bool
+	slots     Slots
 	tracer    trace.Tracer
 	now       func() time.Time
 	wedge     atomic.Int64 // nanoseconds: max(5 x longest interval, minWedge)
@@ -55,6 +58,8 @@ func NewEngine(defs []Definition, opts ...Option) (*Engine, error) {
 		store:  newStore(cfg, defs),
 		defs:   defs,
 		target: cfg.target,
+		spread: cfg.spread,
+		slots:  cfg.slots,
 		tracer: cfg.tracer,
 		now:    cfg.now,
 		loops:  map[string]*loop{},
@@ -62,6 +67,13 @@ func NewEngine(defs []Definition, opts ...Option) (*Engine, error) {
 	e.wedge.Store(int64(wedgeBound(defs)))
 	e.lastStart.Store(e.now().UnixNano())
 	return e, nil
+}
+
+// Validate reports the first problem with defs as NewEngine and Update
+// would, without building anything.
+func Validate(defs []Definition) error {
+	_, err := prepare(defs)
+	return err
 }
 
 // prepare defaults, validates and sorts definitions.
@@ -106,7 +118,7 @@ func (e *Engine) Run(ctx context.Context) {
 	e.mu.Lock()
 	e.runCtx = ctx
 	for _, d := range e.defs {
-		e.startLocked(d, 0)
+		e.startLocked(d, e.firstWait(d))
 	}
 	e.mu.Unlock()
 	e.store.watch(ctx)
@@ -161,13 +173,24 @@ func (e *Engine) Update(defs []Definition) error {
 		if keep[d.Name] {
 			continue
 		}
-		var wait time.Duration
+		wait := e.firstWait(d)
 		if c, ok := snap.Check(d.Name); ok && c.Last != nil {
 			wait = max(0, c.Last.Finished.Add(d.Interval).Sub(e.now()))
 		}
 		e.startLocked(d, wait)
 	}
 	return nil
+}
+
+// firstWait is how long d's first run waits: 0, or with WithSpread a fixed
+// offset into its interval.
+func (e *Engine) firstWait(d Definition) time.Duration {
+	if !e.spread || d.Interval <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write([]byte(e.target + "\x00" + d.Name))
+	return time.Duration(h.Sum64() % uint64(d.Interval))
 }
 
 // startLocked starts d's loop, its first run after wait. e.mu must be held

@@ -2,6 +2,7 @@ package health
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,7 +19,13 @@ var okChecker = checkerFunc(func(context.Context) Result { return Result{} })
 // startEngine runs an engine until the test ends.
 func startEngine(t *testing.T, defs ...Definition) *Engine {
 	t.Helper()
-	e, err := NewEngine(defs)
+	return startEngineWith(t, nil, defs...)
+}
+
+// startEngineWith runs an engine with options until the test ends.
+func startEngineWith(t *testing.T, opts []Option, defs ...Definition) *Engine {
+	t.Helper()
+	e, err := NewEngine(defs, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,5 +213,54 @@ func TestEngine_RunReturnsOnCancelWithoutPublishingTheCutRun(t *testing.T) {
 	}
 	if g := e.Snapshot().Generation; g != 0 {
 		t.Fatalf("a run cut short by the engine's own stop was published (generation %d)", g)
+	}
+}
+
+func TestEngine_Spread_FirstRunsAtAFixedOffsetIntoTheInterval(t *testing.T) {
+	var started atomic.Int64
+	checker := checkerFunc(func(context.Context) Result { started.Add(1); return Result{} })
+	defs := []Definition{{Name: "a", Checker: checker, Interval: time.Hour, Timeout: time.Second}}
+	spread, err := NewEngine(defs, WithSpread(), WithTarget("orders"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := NewEngine(defs, WithSpread(), WithTarget("orders"))
+	other, _ := NewEngine(defs, WithSpread(), WithTarget("billing"))
+	w := spread.firstWait(spread.defs[0])
+	if w <= 0 || w >= time.Hour || again.firstWait(again.defs[0]) != w || other.firstWait(other.defs[0]) == w {
+		t.Fatalf("offsets %s, %s, %s: want one in (0, 1h), the same for the same target and check, another for another target",
+			w, again.firstWait(again.defs[0]), other.firstWait(other.defs[0]))
+	}
+	plain, _ := NewEngine(defs)
+	if plain.firstWait(plain.defs[0]) != 0 {
+		t.Fatal("without WithSpread the first run is at once")
+	}
+}
+
+func TestEngine_Concurrency_BoundsRunsInFlightAcrossEngines(t *testing.T) {
+	slots := NewSlots(2)
+	var inFlight, most atomic.Int64
+	checker := checkerFunc(func(ctx context.Context) Result {
+		n := inFlight.Add(1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+		inFlight.Add(-1)
+		return Result{}
+	})
+	var engines []*Engine
+	for i := range 6 {
+		engines = append(engines, startEngineWith(t, []Option{WithConcurrency(slots), WithTarget(fmt.Sprint(i))},
+			Definition{Name: "a", Checker: checker, Interval: 30 * time.Millisecond, Timeout: 25 * time.Millisecond}))
+	}
+	for _, e := range engines {
+		waitFor(t, e.Snapshot, "three runs", func(s *Snapshot) bool { return s.Generation >= 3 })
+	}
+	if most.Load() > 2 {
+		t.Fatalf("%d runs in flight at once; the bound is 2", most.Load())
 	}
 }

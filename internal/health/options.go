@@ -11,6 +11,8 @@ import (
 // config is the engine's configuration; set it with Options.
 type config struct {
 	target    string
+	spread    bool
+	slots     chan struct{}
 	now       func() time.Time
 	redact    func(string) string
 	details   func(any) any
@@ -50,6 +52,23 @@ func WithLogger(logger *slog.Logger) Option {
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(c *config) { c.tracer = tp.Tracer(instrumentation) }
 }
+
+// WithSpread starts each check's first run at an offset into its interval,
+// the same for the same target and check every time (a hash of their
+// names), instead of at once: many engines started together, or after a
+// common outage, do not all run at the same moment. Default: at once.
+func WithSpread() Option { return func(c *config) { c.spread = true } }
+
+// WithConcurrency shares a bound on runs in flight between the engines
+// given the same Slots: a run waits for a free slot before it starts, and
+// its timeout starts with it. Default: no bound.
+func WithConcurrency(s Slots) Option { return func(c *config) { c.slots = s } }
+
+// Slots bounds the check runs in flight across engines (WithConcurrency).
+type Slots chan struct{}
+
+// NewSlots returns a bound of n runs in flight.
+func NewSlots(n int) Slots { return make(Slots, n) }
 
 // withClock replaces time.Now in tests.
 func withClock(now func() time.Time) Option { return func(c *config) { c.now = now } }

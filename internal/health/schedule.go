@@ -49,6 +49,14 @@ func (e *Engine) schedule(ctx context.Context, d Definition, wait time.Duration)
 // publishes what it found. It returns a channel that closes when the
 // Checker finally returns if it overran the backstop, nil otherwise.
 func (e *Engine) runOnce(ctx context.Context, d Definition) (stuck <-chan struct{}) {
+	if e.slots != nil {
+		select {
+		case e.slots <- struct{}{}:
+			defer func() { <-e.slots }()
+		case <-ctx.Done():
+			return nil
+		}
+	}
 	started := e.now()
 	e.lastStart.Store(started.UnixNano())
 	ctx, span := startSpan(ctx, e.tracer, d, e.target, started)

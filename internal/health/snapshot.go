@@ -48,9 +48,33 @@ type CheckSnapshot struct {
 	// ConsecutiveFailures counts the failed runs since the last success.
 	ConsecutiveFailures int
 	Stats               *Stats
+	// Since is when Status last changed (or the check was defined).
+	Since time.Time
+	// History are the latest runs, oldest first, at most HistorySize: a
+	// strip for the status page. Never modified once published.
+	History []RunSummary
 
 	state  Status // the threshold state beneath staleness
 	streak streak
+}
+
+// HistorySize bounds CheckSnapshot.History.
+const HistorySize = 30
+
+// RunSummary is one run in a check's history.
+type RunSummary struct {
+	Finished time.Time
+	Duration time.Duration
+	Reason   string // "" when the run passed
+}
+
+// withRun returns h with one more run, dropping the oldest past
+// HistorySize; h itself is not changed.
+func withRun(h []RunSummary, r RunSummary) []RunSummary {
+	start := max(0, len(h)+1-HistorySize)
+	next := make([]RunSummary, 0, min(len(h)+1, HistorySize))
+	next = append(next, h[start:]...)
+	return append(next, r)
 }
 
 // Outcome is what one finished run of a check found, with its error and

@@ -54,6 +54,7 @@ func newStore(cfg config, defs []Definition) *store {
 		checks = append(checks, CheckSnapshot{
 			Definition: d,
 			Status:     StatusUnknown,
+			Since:      start,
 			state:      StatusUnknown,
 			StaleAt:    start.Add(d.StaleAfter),
 			Stats:      newStats(reasonsOf(d)),
@@ -103,6 +104,7 @@ func (s *store) publish(ctx context.Context, run finishedRun) *Snapshot {
 	c.ConsecutiveFailures = c.streak.failures
 	c.state = nextState(c.state, c.streak, c.FailureThreshold, c.SuccessThreshold)
 	c.Stats = c.Stats.with(ok, last.Reason, last.Duration())
+	c.History = withRun(c.History, RunSummary{Finished: last.Finished, Duration: last.Duration(), Reason: last.Reason})
 	c.StaleAt = run.finished.Add(c.StaleAfter)
 	checks[i] = c
 	return s.publishLocked(ctx, prev, checks, prev.ShuttingDown, &run)
@@ -170,9 +172,13 @@ func isStale(c CheckSnapshot, now time.Time) bool { return !now.Before(c.StaleAt
 func (s *store) publishLocked(ctx context.Context, prev *Snapshot, checks []CheckSnapshot, shuttingDown bool, run *finishedRun) *Snapshot {
 	now := s.now()
 	for i := range checks {
+		before := checks[i].Status
 		checks[i].Status = checks[i].state
 		if isStale(checks[i], now) {
 			checks[i].Status = StatusStale
+		}
+		if checks[i].Status != before || checks[i].Since.IsZero() {
+			checks[i].Since = now
 		}
 	}
 	next := &Snapshot{

@@ -214,3 +214,27 @@ func TestStore_FailureCountersStartAtZeroForEveryKnownReason(t *testing.T) {
 		t.Errorf("kept by a reload: %v", c.Stats.FailuresByReason)
 	}
 }
+
+func TestStore_HistoryIsBoundedAndEachGenerationKeepsItsOwn(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	s := newTestStore(t, clock, Definition{Name: "database", Checker: okChecker, Critical: true})
+	var snaps []*Snapshot
+	for i := range HistorySize + 5 {
+		var err error
+		if i%3 == 0 {
+			err = errors.New("refused")
+		}
+		snaps = append(snaps, s.publish(context.Background(), run(clock, "database", err, "refused")))
+	}
+	last, _ := snaps[len(snaps)-1].Check("database")
+	if len(last.History) != HistorySize || last.History[len(last.History)-1].Reason != "" {
+		t.Fatalf("history of %d runs, last %+v", len(last.History), last.History[len(last.History)-1])
+	}
+	third, _ := snaps[2].Check("database")
+	if len(third.History) != 3 || third.History[0].Reason != "refused" {
+		t.Fatalf("an old generation's history changed: %+v", third.History)
+	}
+	if !last.Since.Equal(last.Last.Finished) {
+		t.Fatalf("since %s, want the last status change at %s", last.Since, last.Last.Finished)
+	}
+}
