@@ -44,15 +44,15 @@ type connection struct {
 // resolve reads the connection string and password files and parses the
 // connection string. It touches no network. Its errors are configuration
 // errors; r learns every password it meets and masks them in the errors.
-func resolve(cfg Config, getenv func(string) string, r *redact.Redactor) (connection, error) {
-	db := cfg.Database
+func resolve(t Target, getenv func(string) string, r *redact.Redactor) (connection, error) {
+	db := t.Database
 	dsn, err := connString(db)
 	if err != nil {
 		return connection{}, err
 	}
 	// Every check shares the pool: a connect may take as long as the
 	// longest check timeout (each run is bounded by its own anyway).
-	connectTimeout := cfg.Checks.longestTimeout()
+	connectTimeout := t.Checks.longestTimeout()
 	poolCfg, err := collectors.PoolConfig(dsn, collectors.WithConnectTimeout(connectTimeout))
 	var parsed string
 	if err == nil {
@@ -73,9 +73,10 @@ func resolve(cfg Config, getenv func(string) string, r *redact.Redactor) (connec
 	return connection{key: fmt.Sprintf("%s\x00%s\x00%s", dsn, poolCfg.ConnConfig.Password, connectTimeout), poolCfg: poolCfg}, nil
 }
 
-// build makes the pool and the checks for cfg and its resolved connection,
-// reusing what prev has for the same settings. It touches no network.
-func build(cfg Config, conn connection, prev *built, tp trace.TracerProvider, r *redact.Redactor) (*built, error) {
+// build makes the pool and the checks for a target and its resolved
+// connection, reusing what prev has for the same settings. It touches no
+// network.
+func build(t Target, conn connection, prev *built, tp trace.TracerProvider, r *redact.Redactor) (*built, error) {
 	b := &built{connKey: conn.key, checks: map[string]builtCheck{}}
 	if prev != nil && prev.connKey == b.connKey {
 		b.pool = prev.pool
@@ -89,7 +90,7 @@ func build(cfg Config, conn connection, prev *built, tp trace.TracerProvider, r 
 			return nil, errors.New(r.String(err.Error()))
 		}
 	}
-	if err := b.define(cfg, prev); err != nil {
+	if err := b.define(t, prev); err != nil {
 		b.closeUnless(prev)
 		return nil, err
 	}
@@ -98,7 +99,7 @@ func build(cfg Config, conn connection, prev *built, tp trace.TracerProvider, r 
 
 // define makes the definitions: the database check always, the migrations
 // check when the configuration enables it.
-func (b *built) define(cfg Config, prev *built) error {
+func (b *built) define(cfg Target, prev *built) error {
 	reuse := func(name, key string, create func() (health.Checker, error)) (health.Checker, error) {
 		if prev != nil && prev.pool == b.pool {
 			if c, ok := prev.checks[name]; ok && c.key == key {

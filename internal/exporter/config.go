@@ -1,6 +1,9 @@
 package exporter
 
 import (
+	"hash/fnv"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/promslog"
@@ -16,6 +19,13 @@ type Config struct {
 	Target   string // the target label and payload field; default "default"
 	Database Database
 	Checks   Checks
+	// Targets, when set, are the databases of fleet mode, each with its
+	// own settings (Database and Checks above are then unused: the
+	// configuration file merges its top-level checks into each target's).
+	// Without Targets the exporter watches one database, Database, named
+	// Target: the sidecar.
+	Targets []Target
+	Fleet   Fleet
 	// ConfigFile is the configuration file this Config was read from, if
 	// any; Reload watches it (with the credential files) for changes.
 	ConfigFile string
@@ -23,6 +33,27 @@ type Config struct {
 	Warnings []string
 	// Log configures the log lines (level, format); default info, logfmt.
 	Log *promslog.Config
+}
+
+// Target is one database of fleet mode.
+type Target struct {
+	// Name is the target label and the path /targets/<name>/readyz.
+	Name string
+	// Labels are added to every series of the target.
+	Labels   map[string]string
+	Database Database
+	Checks   Checks
+}
+
+// Fleet configures fleet mode.
+type Fleet struct {
+	// Shard and TotalShards split the targets between replicas: this one
+	// watches those whose name hashes to Shard modulo TotalShards
+	// (kube-state-metrics' convention). TotalShards 0 or 1 watches all.
+	Shard, TotalShards int
+	// MaxConcurrentChecks bounds the check runs in flight across all
+	// targets; default 32.
+	MaxConcurrentChecks int
 }
 
 // Web configures the HTTP side. It is read once: a reload does not change
@@ -193,16 +224,63 @@ func (c Config) withDefaults() Config {
 	if c.Database.Expect == "" {
 		c.Database.Expect = "any"
 	}
-	if c.Checks.Defaults.Interval == 0 {
-		c.Checks.Defaults.Interval = health.DefaultInterval
+	c.Checks = c.Checks.withDefaults()
+	if len(c.Targets) > 0 {
+		c.Targets = slices.Clone(c.Targets)
+		for i := range c.Targets {
+			c.Targets[i].Checks = c.Targets[i].Checks.withDefaults()
+			if c.Targets[i].Database.DSNSource == "" {
+				c.Targets[i].Database.DSNSource = "target " + c.Targets[i].Name
+			}
+			if c.Targets[i].Database.Expect == "" {
+				c.Targets[i].Database.Expect = "any"
+			}
+		}
 	}
-	if c.Checks.Defaults.Timeout == 0 {
-		c.Checks.Defaults.Timeout = health.DefaultTimeout
+	if c.Fleet.MaxConcurrentChecks == 0 {
+		c.Fleet.MaxConcurrentChecks = 32
 	}
 	if c.Log == nil {
 		c.Log = &promslog.Config{}
 	}
 	return c
+}
+
+func (c Checks) withDefaults() Checks {
+	if c.Defaults.Interval == 0 {
+		c.Defaults.Interval = health.DefaultInterval
+	}
+	if c.Defaults.Timeout == 0 {
+		c.Defaults.Timeout = health.DefaultTimeout
+	}
+	return c
+}
+
+// targets are the targets this exporter watches: the configured ones of
+// its shard in fleet mode, sorted by name, or the one database.
+func (c Config) targets() []Target {
+	if len(c.Targets) == 0 {
+		return []Target{{Name: c.Target, Database: c.Database, Checks: c.Checks}}
+	}
+	var out []Target
+	for _, t := range c.Targets {
+		if c.Fleet.owns(t.Name) {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(a, b Target) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// owns reports whether this shard watches the target named name: a stable
+// hash of the name (FNV-1a, 32 bits) modulo the number of shards.
+func (f Fleet) owns(name string) bool {
+	if f.TotalShards <= 1 {
+		return true
+	}
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return int(h.Sum32()%uint32(f.TotalShards)) == f.Shard
 }
 
 // longestTimeout is the longest timeout among the checks.

@@ -64,8 +64,16 @@ func NewHTTPServer(h http.Handler, errorLog *log.Logger) *http.Server {
 // the metrics, the probes and the landing page, behind the web
 // configuration (TLS, basic auth on every path but the probes).
 func (e *Exporter) routes() (http.Handler, *web.Server, error) {
+	fleet := own{e}
+	var src probes.Source = fleet
+	if e.fleet {
+		e.registry.MustRegister(metrics.NewFleetCollector(fleet.metricTargets, func() bool { return !e.shuttingDown.Load() }))
+	} else {
+		engine := e.view.Load().targets[0].engine // the one target: its engine lives as long as the exporter
+		src = engine
+		e.registry.MustRegister(metrics.NewCollector(engine.Snapshot))
+	}
 	e.registry.MustRegister(
-		metrics.NewCollector(e.engine.Snapshot),
 		versioncollector.NewCollector("dbhealth_exporter"),
 		promcollectors.NewGoCollector(),
 		promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}),
@@ -74,20 +82,16 @@ func (e *Exporter) routes() (http.Handler, *web.Server, error) {
 	mux.Handle(e.cfg.Web.TelemetryPath, readOnly(promhttp.InstrumentMetricHandler(e.registry, promhttp.HandlerFor(e.registry, promhttp.HandlerOpts{
 		EnableOpenMetrics: true,
 		// One target's exposition is small (about 16 KB); gzip would cost a
-		// third of each scrape's CPU (docs/benchmarks.md).
-		DisableCompression:  true,
+		// third of each scrape's CPU (docs/benchmarks.md). A fleet's is
+		// about that per target: compressed when the scraper asks.
+		DisableCompression:  !e.fleet,
 		MaxRequestsInFlight: e.cfg.Web.MaxScrapes,
 		ErrorLog:            slog.NewLogLogger(e.logger.Handler(), slog.LevelError),
 	}))))
-	var ws *web.Server
-	// Anonymous probes (the kubelet, a load balancer, anyone on the
-	// network) learn why a check fails by its reason class only when the
-	// web configuration has users; authenticated ones get the message.
-	always := e.cfg.Web.ProbesWithholdDetails // read once: a reload does not change the web settings
-	withhold := func(r *http.Request) bool {
-		return (always || ws.HasUsers()) && !web.Authenticated(r)
+	probes.Register(mux, src, probes.Options{MetricsPath: e.cfg.Web.TelemetryPath, Version: version.Version, Withhold: e.withhold})
+	if e.fleet {
+		probes.RegisterFleet(mux, fleet)
 	}
-	probes.Register(mux, e.engine, probes.Options{MetricsPath: e.cfg.Web.TelemetryPath, Version: version.Version, Withhold: withhold})
 	if e.cfg.Web.EnableLifecycle {
 		mux.Handle("/-/reload", http.HandlerFunc(e.serveReload))
 	}
@@ -96,8 +100,7 @@ func (e *Exporter) routes() (http.Handler, *web.Server, error) {
 	if e.cfg.Web.ProbesRequireAuth {
 		public = nil
 	}
-	var err error
-	ws, err = web.New(web.Options{ConfigFile: e.cfg.Web.ConfigFile, Public: public, Logger: e.logger}, mux)
+	ws, err := web.New(web.Options{ConfigFile: e.cfg.Web.ConfigFile, Public: public, Logger: e.logger}, mux)
 	if err != nil {
 		return nil, nil, err
 	}

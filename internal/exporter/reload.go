@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dbhealth/dbhealth-exporter/internal/health"
 	"github.com/dbhealth/dbhealth-exporter/internal/redact"
 )
 
@@ -69,24 +70,82 @@ func (e *Exporter) reloadLocked() error {
 		}
 		cfg = loaded.withDefaults()
 	}
-	conn, err := resolve(cfg, e.opts.getenv, e.redactor)
-	if err != nil {
-		return err
+	if (len(cfg.Targets) > 0) != e.fleet {
+		return fmt.Errorf("switching between one database and a list of targets needs a restart")
 	}
-	next, err := build(cfg, conn, e.cur, e.tracer, e.redactor)
-	if err != nil {
-		return err
+	// Build everything first, from what runs: nothing running changes
+	// until all of it is built and valid.
+	type step struct {
+		t    Target
+		next *built
+		prev *target // nil for a new target
 	}
-	if err := e.engine.Update(next.defs); err != nil {
-		next.closeUnless(e.cur)
-		return err
+	var steps []step
+	fail := func(t Target, err error) error {
+		for _, s := range steps {
+			var prev *built
+			if s.prev != nil {
+				prev = s.prev.cur
+			}
+			s.next.closeUnless(prev)
+		}
+		return e.targetError(t, err)
 	}
-	prev := e.cur
-	e.cur = next
-	if prev.pool != next.pool {
-		prev.pool.Close() // runs in flight hold their own connections
-		e.logger.Info("connection settings changed; the next check runs use them", "database", next.describe())
+	for _, t := range cfg.targets() {
+		prev := e.targets[t.Name]
+		var prevBuilt *built
+		if prev != nil {
+			prevBuilt = prev.cur
+		}
+		conn, err := resolve(t, e.opts.getenv, e.redactor)
+		if err != nil {
+			return fail(t, err)
+		}
+		next, err := build(t, conn, prevBuilt, e.tracer, e.redactor)
+		if err != nil {
+			return fail(t, err)
+		}
+		steps = append(steps, step{t, next, prev})
+		if err := health.Validate(next.defs); err != nil {
+			return fail(t, err)
+		}
 	}
+
+	// Apply: cannot fail.
+	kept := map[string]bool{}
+	for _, s := range steps {
+		kept[s.t.Name] = true
+		if s.prev == nil {
+			tg, err := e.newTarget(s.t, s.next)
+			if err != nil { // validated above
+				s.next.pool.Close()
+				e.logger.Error("target not added", "target", s.t.Name, "err", err)
+				continue
+			}
+			e.targets[s.t.Name] = tg
+			if e.runCtx != nil {
+				tg.start(e.runCtx)
+			}
+			e.logger.Info("target added", "target", s.t.Name, "database", s.next.describe())
+			continue
+		}
+		_ = s.prev.engine.Update(s.next.defs) // validated above
+		old := s.prev.cur
+		s.prev.cur, s.prev.cfg = s.next, s.t
+		if old.pool != s.next.pool {
+			old.pool.Close() // runs in flight hold their own connections
+			e.logger.Info("connection settings changed; the next check runs use them", "target", s.t.Name, "database", s.next.describe())
+		}
+	}
+	for name, tg := range e.targets {
+		if !kept[name] {
+			delete(e.targets, name)
+			e.halting.Go(tg.halt)
+			e.logger.Info("target removed", "target", name)
+		}
+	}
+	e.publishView()
+
 	for _, fixed := range []struct {
 		name    string
 		changed bool
@@ -94,16 +153,17 @@ func (e *Exporter) reloadLocked() error {
 		{"web settings", !slices.Equal(cfg.Web.ListenAddresses, e.cfg.Web.ListenAddresses) || cfg.Web.ConfigFile != e.cfg.Web.ConfigFile ||
 			cfg.Web.TelemetryPath != e.cfg.Web.TelemetryPath || cfg.Web.ProbesRequireAuth != e.cfg.Web.ProbesRequireAuth},
 		{"target name", cfg.Target != e.cfg.Target},
+		{"shard or concurrency settings", cfg.Fleet.MaxConcurrentChecks != e.cfg.Fleet.MaxConcurrentChecks},
 	} {
 		if fixed.changed {
 			e.logger.Warn("changed " + fixed.name + " apply after a restart only")
 		}
 	}
-	cfg.Web, cfg.Target, cfg.Log = e.cfg.Web, e.cfg.Target, e.cfg.Log
+	cfg.Web, cfg.Target, cfg.Log, cfg.Fleet.MaxConcurrentChecks = e.cfg.Web, e.cfg.Target, e.cfg.Log, e.cfg.Fleet.MaxConcurrentChecks
 	e.cfg = cfg
 	for _, w := range cfg.Warnings {
 		e.logger.Warn(w)
 	}
-	e.logger.Info("configuration reloaded", "checks", len(next.defs))
+	e.logger.Info("configuration reloaded", "targets", len(e.targets))
 	return nil
 }

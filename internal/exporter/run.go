@@ -43,14 +43,34 @@ func (e *Exporter) Run(ctx context.Context) error {
 // nil after a drain, or the error that stopped a server.
 func (e *Exporter) Serve(ctx context.Context, listeners ...net.Listener) error {
 	defer e.Close()
-	e.logger.Info("starting dbhealth-exporter", "version", version.Version, "target", e.cfg.Target,
-		"database", e.cur.describe(), "dsn_from", e.cfg.Database.DSNSource,
-		"check_interval", e.cur.defs[0].Interval, "check_timeout", e.cur.defs[0].Timeout)
-	engineCtx, stopEngine := context.WithCancel(context.Background())
+	engineCtx, stopEngines := context.WithCancel(context.Background())
+	e.mu.Lock()
+	e.runCtx = engineCtx
+	for _, tg := range e.view.Load().targets {
+		tg.start(engineCtx)
+	}
+	if e.fleet {
+		e.logger.Info("starting dbhealth-exporter", "version", version.Version, "targets", len(e.targets),
+			"shard", e.cfg.Fleet.Shard, "total_shards", e.cfg.Fleet.TotalShards, "max_concurrent_checks", e.cfg.Fleet.MaxConcurrentChecks)
+	} else {
+		tg := e.view.Load().targets[0]
+		e.logger.Info("starting dbhealth-exporter", "version", version.Version, "target", tg.cfg.Name,
+			"database", tg.cur.describe(), "dsn_from", tg.cfg.Database.DSNSource,
+			"check_interval", tg.cur.defs[0].Interval, "check_timeout", tg.cur.defs[0].Timeout)
+	}
+	e.mu.Unlock()
 	var background sync.WaitGroup
-	background.Go(func() { e.engine.Run(engineCtx) })
 	background.Go(func() { e.watch(engineCtx) })
-	defer func() { stopEngine(); background.Wait() }()
+	defer func() {
+		stopEngines()
+		background.Wait()
+		e.mu.Lock()
+		for _, tg := range e.targets {
+			<-tg.done
+		}
+		e.mu.Unlock()
+		e.halting.Wait()
+	}()
 
 	server := NewHTTPServer(e.handler, slog.NewLogLogger(e.logger.Handler(), slog.LevelDebug))
 	served := make(chan error, 1)
@@ -59,12 +79,12 @@ func (e *Exporter) Serve(ctx context.Context, listeners ...net.Listener) error {
 	var failed error
 	select {
 	case <-ctx.Done():
-		e.engine.ShutDown()
+		e.shutDown()
 		e.logger.Info("shutting down: readiness fails from now on; draining", "delay", e.cfg.Web.ShutdownDelay)
 		time.Sleep(e.cfg.Web.ShutdownDelay)
 	case err := <-served:
 		e.logger.Error("server failed", "err", err)
-		e.engine.ShutDown()
+		e.shutDown()
 		failed = fmt.Errorf("server failed: %w", err)
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
@@ -79,10 +99,24 @@ func (e *Exporter) Serve(ctx context.Context, listeners ...net.Listener) error {
 	return failed
 }
 
-// Close releases what New acquired (the pool) for an exporter that is not
+// shutDown turns every readiness to shutting_down: the exporter's own and
+// every target's.
+func (e *Exporter) shutDown() {
+	e.shuttingDown.Store(true)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, tg := range e.targets {
+		tg.engine.ShutDown()
+	}
+	e.publishView()
+}
+
+// Close releases what New acquired (the pools) for an exporter that is not
 // served; Serve calls it when it returns.
 func (e *Exporter) Close() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.cur.pool.Close()
+	for _, tg := range e.targets {
+		tg.cur.pool.Close()
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -26,13 +27,13 @@ const (
 func (e *Exporter) watchedFiles() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var files []string
-	for _, f := range []string{e.cfg.ConfigFile, e.cfg.Database.DSNFile, e.cfg.Database.PasswordFile, passfile(e.opts.getenv)} {
-		if f != "" {
-			files = append(files, f)
-		}
+	files := []string{e.cfg.ConfigFile, passfile(e.opts.getenv)}
+	for _, t := range e.targets {
+		files = append(files, t.cfg.Database.DSNFile, t.cfg.Database.PasswordFile)
 	}
-	return files
+	files = slices.DeleteFunc(files, func(f string) bool { return f == "" })
+	slices.Sort(files)
+	return slices.Compact(files)
 }
 
 // passfile is libpq's password file: PGPASSFILE, else ~/.pgpass. (A

@@ -63,11 +63,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- Gauge(descReady, Bool(snap.Readiness == health.ReadinessReady))
 	ch <- Gauge(descGeneration, float64(snap.Generation))
 	for _, check := range snap.Checks {
-		c.collectCheck(ch, snap.Target, check)
+		collectCheck(ch, snap.Target, check)
 	}
 }
 
-func (c *Collector) collectCheck(ch chan<- prometheus.Metric, tgt string, check health.CheckSnapshot) {
+func collectCheck(ch chan<- prometheus.Metric, tgt string, check health.CheckSnapshot) {
 	if own, ok := check.Checker.(CheckCollector); ok {
 		own.CollectMetrics(tgt, check, ch)
 	}

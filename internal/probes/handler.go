@@ -44,7 +44,24 @@ func IsProbePath(path string) bool {
 			return true
 		}
 	}
-	return strings.HasPrefix(path, "/readyz/")
+	if strings.HasPrefix(path, "/readyz/") {
+		return true
+	}
+	// A target's readiness in fleet mode: /targets/<name>/readyz[/<check>].
+	rest, ok := strings.CutPrefix(path, "/targets/")
+	if !ok {
+		return false
+	}
+	_, tail, ok := strings.Cut(rest, "/")
+	return ok && (tail == "readyz" || strings.HasPrefix(tail, "readyz/"))
+}
+
+// NewReadiness returns the readiness handler of one snapshot source, for
+// paths with an optional {check} wildcard (/readyz, /readyz/{check}); only
+// opts.Withhold is used. Register uses it for the exporter's own paths,
+// RegisterFleet for each target's.
+func NewReadiness(src Source, opts Options) http.Handler {
+	return getOnly(newReadiness(src, opts.Withhold))
 }
 
 // NewHandler returns a handler serving every probe path and the landing page.
