@@ -94,7 +94,10 @@ func parseCommand(args []string, getenv func(string) string, stdout io.Writer) (
 		Default("").StringVar(&cfg.Database.PasswordFile)
 	var expectPrimary bool
 	track("db.expect-primary", "Fail readiness when connected to a replica (pg_is_in_recovery() is true).").BoolVar(&expectPrimary)
-	app.Flag("target.name", "Name of the watched database in metrics (target label) and probes.").Default("default").StringVar(&cfg.Target)
+	track("target.name", "Name of the watched database in metrics (target label) and probes.").Default("default").StringVar(&cfg.Target)
+	shard := app.Flag("shard", "Fleet mode: the shard this replica is, from 0; default: the ordinal ending $POD_NAME or the host name (a StatefulSet pod's), when --total-shards is above 1.").Default("-1").Int()
+	app.Flag("total-shards", "Fleet mode: how many replicas share the targets, each watching those whose name hashes to its shard.").Default("1").IntVar(&cfg.Fleet.TotalShards)
+	app.Flag("fleet.max-concurrent-checks", "Fleet mode: check runs in flight at most, across all targets.").Default("32").IntVar(&cfg.Fleet.MaxConcurrentChecks)
 
 	m := &cfg.Checks.Migrations
 	track("migrations.dir", "Directory of the migrations this code expects; re-read on every run. Enables the migrations check.").
@@ -129,6 +132,12 @@ func parseCommand(args []string, getenv func(string) string, stdout io.Writer) (
 	if expectPrimary {
 		cfg.Database.Expect = "primary"
 	}
+	if cfg.Fleet.Shard, err = config.Shard(*shard, cfg.Fleet.TotalShards, getenv); err != nil {
+		return command{}, err
+	}
+	if cfg.Fleet.MaxConcurrentChecks < 1 {
+		return command{}, fmt.Errorf("--fleet.max-concurrent-checks: must be at least 1, got %d", cfg.Fleet.MaxConcurrentChecks)
+	}
 	switch {
 	case cfg.Database.DSN != "" && cfg.Database.DSNFile != "":
 		return command{}, errors.New("--db.dsn and --db.dsn-file are both set; use one")
@@ -140,29 +149,10 @@ func parseCommand(args []string, getenv func(string) string, stdout io.Writer) (
 	return c, validate(c.flags)
 }
 
-// load is the configuration as it is now: the flags, then the
-// configuration file under them, then DATABASE_URL if nothing else named
-// the database (libpq's PG* variables apply if it is not set either). It
-// runs at start and on every reload.
+// load is the configuration as it is now (config.Resolve): it runs at
+// start and on every reload.
 func (c command) load() (exporter.Config, error) {
-	cfg := c.flags
-	if c.configFile != "" {
-		f, err := config.Load(c.configFile, c.getenv)
-		if err != nil {
-			return exporter.Config{}, err
-		}
-		f.Apply(&cfg, func(flag string) bool { return c.given[flag] })
-	}
-	if cfg.Database.DSN == "" && cfg.Database.DSNFile == "" {
-		cfg.Database.DSN, cfg.Database.DSNSource = c.getenv("DATABASE_URL"), "DATABASE_URL"
-		if cfg.Database.DSN == "" {
-			cfg.Database.DSNSource = "PG* variables"
-		}
-	}
-	if m := cfg.Checks.Migrations; (m.Table != "" || m.Schema != "" || m.FailOnUnknown) && !m.Enabled() {
-		return exporter.Config{}, errors.New("--migrations.table, --migrations.schema and --migrations.fail-on-unknown need --migrations.dir, --migrations.tool or --migrations.expected-version (or the file's checks.migrations)")
-	}
-	return cfg, nil
+	return config.Resolve(c.flags, c.given, c.configFile, c.getenv)
 }
 
 // parseConfig is parseCommand and load in one.

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/exporter"
@@ -21,6 +23,10 @@ import (
 //	database.expect                   --db.expect-primary
 //	checks.migrations.<key>           --migrations.<key> (dir, tool, table,
 //	                                  schema, expected-version, fail-on-unknown)
+//
+// With targets, each target's checks are the top-level checks with the
+// target's own blocks applied over them, key by key (a custom check of the
+// same name is replaced), and its database is its own.
 func (f *File) Apply(cfg *exporter.Config, given func(flag string) bool) {
 	cfg.ConfigFile = f.Path
 	cfg.Warnings = append(cfg.Warnings, f.Warnings...)
@@ -33,15 +39,7 @@ func (f *File) Apply(cfg *exporter.Config, given func(flag string) bool) {
 
 	db := f.Database
 	if !given("db.dsn") && !given("db.dsn-file") && (db.DSN != "" || db.DSNFile != "") {
-		cfg.Database.DSN, cfg.Database.DSNFile = db.DSN, db.DSNFile
-		switch {
-		case db.DSNFile != "":
-			cfg.Database.DSNSource = f.Path + ": database.dsn_file"
-		case db.DSNEnv != "":
-			cfg.Database.DSNSource = f.Path + ": database.dsn_env " + db.DSNEnv
-		default:
-			cfg.Database.DSNSource = f.Path + ": database.dsn"
-		}
+		cfg.Database.DSN, cfg.Database.DSNFile, cfg.Database.DSNSource = db.DSN, db.DSNFile, db.source(f.Path, "database")
 	}
 	if !given("db.password-file") && db.PasswordFile != "" {
 		cfg.Database.PasswordFile = db.PasswordFile
@@ -49,9 +47,43 @@ func (f *File) Apply(cfg *exporter.Config, given func(flag string) bool) {
 	if !given("db.expect-primary") && db.Expect != "" {
 		cfg.Database.Expect = db.Expect
 	}
+	f.Checks.apply(&cfg.Checks, given)
 
-	f.Checks.Database.apply(&cfg.Checks.Database)
-	m, fm := &cfg.Checks.Migrations, f.Checks.Migrations
+	cfg.Targets = nil
+	for i, t := range f.Targets {
+		checks := cfg.Checks.Clone()
+		t.Checks.apply(&checks, func(string) bool { return false })
+		cfg.Targets = append(cfg.Targets, exporter.Target{
+			Name:   t.Name,
+			Labels: t.Labels,
+			Database: exporter.Database{
+				DSN: t.Database.DSN, DSNFile: t.Database.DSNFile, PasswordFile: t.Database.PasswordFile,
+				Expect: t.Database.Expect, DSNSource: t.Database.source(f.Path, targetKey(i)+".database"),
+			},
+			Checks: checks,
+		})
+	}
+}
+
+func targetKey(i int) string { return "targets[" + strconv.Itoa(i) + "]" }
+
+// source names where a database block's connection string comes from.
+func (db Database) source(path, key string) string {
+	switch {
+	case db.DSNFile != "":
+		return path + ": " + key + ".dsn_file"
+	case db.DSNEnv != "":
+		return path + ": " + key + ".dsn_env " + db.DSNEnv
+	default:
+		return path + ": " + key + ".dsn"
+	}
+}
+
+// apply sets a checks block over to: every key present wins, migrations'
+// keys only where given says no flag set them.
+func (fc Checks) apply(to *exporter.Checks, given func(flag string) bool) {
+	fc.Database.apply(&to.Database)
+	m, fm := &to.Migrations, fc.Migrations
 	fm.Check.apply(&m.Check)
 	for _, s := range []struct {
 		to   *string
@@ -72,28 +104,35 @@ func (f *File) Apply(cfg *exporter.Config, given func(flag string) bool) {
 		m.FailOnUnknown = *fm.FailOnUnknown
 	}
 
-	if r := f.Checks.ReplicationLag; r != nil {
+	if r := fc.ReplicationLag; r != nil {
 		lag := &exporter.ReplicationLag{}
+		if to.ReplicationLag != nil {
+			*lag = *to.ReplicationLag
+		}
 		r.Check.apply(&lag.Check)
 		setDuration(&lag.MaxLag, r.MaxLag, true)
 		if r.MaxLagBytes != nil {
 			lag.MaxLagBytes = *r.MaxLagBytes
 		}
-		cfg.Checks.ReplicationLag = lag
+		to.ReplicationLag = lag
 	}
-	if c := f.Checks.Connections; c != nil {
+	if c := fc.Connections; c != nil {
 		conns := &exporter.Connections{}
+		if to.Connections != nil {
+			*conns = *to.Connections
+		}
 		c.Check.apply(&conns.Check)
 		if c.MaxUsedRatio != nil {
 			conns.MaxUsedRatio = *c.MaxUsedRatio
 		}
 		setInt(&conns.MinFree, c.MinFree, true)
-		cfg.Checks.Connections = conns
+		to.Connections = conns
 	}
-	for _, c := range f.Checks.Custom {
+	for _, c := range fc.Custom {
 		custom := exporter.Custom{Name: c.Name, SQL: c.SQL, Min: c.Min, Max: c.Max, MinRows: c.MinRows, MaxRows: c.MaxRows}
 		c.Check.apply(&custom.Check)
-		cfg.Checks.Custom = append(cfg.Checks.Custom, custom)
+		to.Custom = slices.DeleteFunc(to.Custom, func(o exporter.Custom) bool { return o.Name == c.Name })
+		to.Custom = append(to.Custom, custom)
 	}
 }
 

@@ -21,6 +21,9 @@ type File struct {
 	Defaults Schedule `yaml:"defaults"`
 	Database Database `yaml:"database"`
 	Checks   Checks   `yaml:"checks"`
+	// Targets, present, are fleet mode's databases; Database is then
+	// unused, and Checks are every target's defaults.
+	Targets []Target `yaml:"targets"`
 
 	// Path is where the file was read from.
 	Path string `yaml:"-"`
@@ -98,6 +101,14 @@ type Migrations struct {
 	Schema          string `yaml:"schema"`
 	ExpectedVersion string `yaml:"expected_version"`
 	FailOnUnknown   *bool  `yaml:"fail_on_unknown"`
+}
+
+// Target is one database of fleet mode.
+type Target struct {
+	Name     string            `yaml:"name"`
+	Database Database          `yaml:"database"`
+	Checks   Checks            `yaml:"checks"`
+	Labels   map[string]string `yaml:"labels"`
 }
 
 // Error is a problem with the file: where it is and what is wrong.

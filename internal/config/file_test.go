@@ -98,6 +98,12 @@ func TestLoad_BadFiles_OneLineNamingFileLineAndKey(t *testing.T) {
 		{"both kinds of bounds", "checks:\n  custom:\n    - {name: q, sql: select 1, max: 2, max_rows: 1}\n", ":3: checks.custom[0]: set min/max"},
 		{"a ratio above 1", "checks:\n  connections:\n    max_used_ratio: 1.5\n", ":3: checks.connections.max_used_ratio: must be above 0 and at most 1"},
 		{"a zero lag", "checks:\n  replication_lag: {max_lag: 0s}\n", ":2: checks.replication_lag.max_lag: must be positive"},
+		{"a target without a name", "targets:\n  - database: {dsn: postgres://db/a}\n", ":2: targets[0]: a target needs a name"},
+		{"a target without a database", "targets:\n  - name: a\n", ":2: targets[0].database: a target needs dsn_file, dsn_env or dsn"},
+		{"a target name twice", "targets:\n  - {name: a, database: {dsn: x}}\n  - {name: a, database: {dsn: y}}\n", ":3: targets[1].name: \"a\" is used by another target"},
+		{"a target name with a slash", "targets:\n  - {name: a/b, database: {dsn: x}}\n", `:2: targets[0].name: "a/b": use letters`},
+		{"a reserved label", "targets:\n  - {name: a, database: {dsn: x}, labels: {check: x}}\n", `:2: targets[0].labels: "check" cannot be a label name`},
+		{"a target's bad check", "targets:\n  - name: a\n    database: {dsn: x}\n    checks:\n      custom: [{name: q, sql: delete from t}]\n", `:5: targets[0].checks.custom[0].sql: starts with DELETE`},
 		{"text for a ratio", "checks:\n  connections: {max_used_ratio: most}\n", `:2: checks.connections.max_used_ratio: want a number, got "most"`},
 	}
 	dir := t.TempDir()

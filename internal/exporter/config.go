@@ -300,3 +300,17 @@ func (c Checks) longestTimeout() time.Duration {
 	}
 	return t
 }
+
+// Clone returns a copy of c that shares nothing with it.
+func (c Checks) Clone() Checks {
+	if c.ReplicationLag != nil {
+		lag := *c.ReplicationLag
+		c.ReplicationLag = &lag
+	}
+	if c.Connections != nil {
+		conns := *c.Connections
+		c.Connections = &conns
+	}
+	c.Custom = slices.Clone(c.Custom)
+	return c
+}
