@@ -13,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/exporter"
+	"github.com/dbhealth/dbhealth-exporter/internal/health"
 	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
 )
 
@@ -131,6 +132,53 @@ func TestMetricsDocs_MatchWhatTheExporterExposes(t *testing.T) {
 	waitFor(t, func() bool { up, _ := ex.Gatherer().Gather(); return hasSample(up, "dbhealth_up", 0) })
 	exposedFamilies(t, ex, exposed) // connection failure counters appear
 
+	compareWithDocs(t, exposed, nil)
+	for name := range readMetricsDocs(t) {
+		if _, ok := exposed[name]; !ok && !slices.Contains(fleetOnly, name) {
+			t.Errorf("%s is in docs/metrics.md but the exporter does not expose it", name)
+		}
+	}
+}
+
+// fleetOnly are the families only fleet mode exposes.
+var fleetOnly = []string{"dbhealth_target_ready", "dbhealth_target_snapshot_generation", "dbhealth_targets"}
+
+// In fleet mode every exposed family is documented, with the labels
+// documented plus the targets' own, and the fleet families are exposed.
+func TestMetricsDocs_FleetMode(t *testing.T) {
+	cluster := pgtest.New(t)
+	cfg := schedule("", 500*time.Millisecond, 400*time.Millisecond)
+	cfg.Targets = []exporter.Target{
+		{Name: "orders", Database: exporter.Database{DSN: cluster.DSN("postgres")}, Labels: map[string]string{"team": "payments"}},
+		{Name: "reports", Database: exporter.Database{DSN: cluster.DSN("postgres")}},
+	}
+	ex := startInProcess(t, cfg)
+	waitFor(t, func() bool { // both targets checked: first runs are spread over the interval
+		for _, name := range []string{"orders", "reports"} {
+			if snap, ok := ex.TargetSnapshot(name); !ok || snap.Readiness != health.ReadinessReady {
+				return false
+			}
+		}
+		return true
+	})
+	exposed := map[string]*dto.MetricFamily{}
+	exposedFamilies(t, ex, exposed)
+	if _, ok := exposed["dbhealth_snapshot_generation"]; ok {
+		t.Error("fleet mode exposes dbhealth_snapshot_generation; each target has its own")
+	}
+	compareWithDocs(t, exposed, []string{"team"})
+	for _, name := range fleetOnly {
+		if _, ok := exposed[name]; !ok {
+			t.Errorf("%s is not exposed in fleet mode", name)
+		}
+	}
+}
+
+// compareWithDocs checks each exposed family against docs/metrics.md: its
+// type, and its labels (with extra, the targets' own labels, on families
+// that carry target).
+func compareWithDocs(t *testing.T, exposed map[string]*dto.MetricFamily, extra []string) {
+	t.Helper()
 	docs := readMetricsDocs(t)
 	for name, f := range exposed {
 		doc, ok := docs[name]
@@ -150,13 +198,13 @@ func TestMetricsDocs_MatchWhatTheExporterExposes(t *testing.T) {
 			}
 		}
 		sort.Strings(labels)
-		if !slices.Equal(labels, doc.labels) {
-			t.Errorf("%s has labels %v; docs/metrics.md says %v", name, labels, doc.labels)
+		want := doc.labels
+		if slices.Contains(want, "target") {
+			want = append(slices.Clone(want), extra...)
+			sort.Strings(want)
 		}
-	}
-	for name := range docs {
-		if _, ok := exposed[name]; !ok {
-			t.Errorf("%s is in docs/metrics.md but the exporter does not expose it", name)
+		if !slices.Equal(labels, want) {
+			t.Errorf("%s has labels %v; docs/metrics.md says %v", name, labels, want)
 		}
 	}
 }

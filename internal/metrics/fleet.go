@@ -18,9 +18,10 @@ type Target struct {
 }
 
 // FleetCollector is an unchecked prometheus.Collector over many targets.
-// Every target's series carry its target label and its own labels, and
-// the target's readiness is dbhealth_target_ready{target}; dbhealth_ready
-// is the exporter's own (ready to serve).
+// Every target's series carry its target label and its own labels; the
+// target's readiness is dbhealth_target_ready{target} and its generation
+// dbhealth_target_snapshot_generation{target}, while dbhealth_ready is the
+// exporter's own (ready to serve).
 type FleetCollector struct {
 	view  func() []Target
 	ready func() bool
@@ -38,7 +39,7 @@ var (
 		"Targets this exporter (this shard) watches.", nil, nil)
 	descTargetReady = prometheus.NewDesc("dbhealth_target_ready",
 		"1 if the target's readiness (/targets/<target>/readyz) is ready right now, 0 otherwise.", []string{"target"}, nil)
-	descTargetGeneration = prometheus.NewDesc("dbhealth_snapshot_generation",
+	descTargetGeneration = prometheus.NewDesc("dbhealth_target_snapshot_generation",
 		"Generation of the target's snapshot this scrape was built from; /targets/<target>/readyz reports the same number.", []string{"target"}, nil)
 )
 
