@@ -99,7 +99,7 @@ func build(t Target, conn connection, prev *built, tp trace.TracerProvider, r *r
 
 // define makes the definitions: the database check always, the migrations
 // check when the configuration enables it.
-func (b *built) define(cfg Target, prev *built) error {
+func (b *built) define(t Target, prev *built) error {
 	reuse := func(name, key string, create func() (health.Checker, error)) (health.Checker, error) {
 		if prev != nil && prev.pool == b.pool {
 			if c, ok := prev.checks[name]; ok && c.key == key {
@@ -113,7 +113,7 @@ func (b *built) define(cfg Target, prev *built) error {
 		}
 		return checker, err
 	}
-	dbOpts := collectors.DatabaseOptions{Expect: cfg.Database.Expect}
+	dbOpts := collectors.DatabaseOptions{Expect: t.Database.Expect}
 	db, _ := reuse("database", fmt.Sprintf("%+v", dbOpts), func() (health.Checker, error) {
 		db := collectors.NewDatabase(b.pool, dbOpts)
 		if prev != nil {
@@ -122,10 +122,10 @@ func (b *built) define(cfg Target, prev *built) error {
 		}
 		return db, nil
 	})
-	b.defs = []health.Definition{cfg.Checks.Database.define(cfg.Checks.Defaults,
+	b.defs = []health.Definition{t.Checks.Database.define(t.Checks.Defaults,
 		health.Definition{Name: "database", Critical: true, Checker: db})}
 
-	if m := cfg.Checks.Migrations; m.Enabled() {
+	if m := t.Checks.Migrations; m.Enabled() {
 		opts := migrations.Options{
 			Dir: m.Dir, Tool: m.Tool, Table: m.Table, Schema: m.Schema,
 			ExpectedVersion: m.ExpectedVersion, FailOnUnknown: m.FailOnUnknown,
@@ -136,26 +136,26 @@ func (b *built) define(cfg Target, prev *built) error {
 		if err != nil {
 			return fmt.Errorf("migrations tool: %w", err)
 		}
-		b.defs = append(b.defs, m.Check.define(cfg.Checks.Defaults,
+		b.defs = append(b.defs, m.Check.define(t.Checks.Defaults,
 			health.Definition{Name: "migrations", Critical: true, Checker: check}))
 	}
-	if r := cfg.Checks.ReplicationLag; r != nil {
+	if r := t.Checks.ReplicationLag; r != nil {
 		opts := collectors.ReplicationLagOptions{MaxLag: r.MaxLag, MaxLagBytes: r.MaxLagBytes}
 		check, _ := reuse("replication_lag", fmt.Sprintf("%+v", opts), func() (health.Checker, error) {
 			return collectors.NewReplicationLag(b.pool, opts), nil
 		})
-		b.defs = append(b.defs, r.Check.define(cfg.Checks.Defaults,
+		b.defs = append(b.defs, r.Check.define(t.Checks.Defaults,
 			health.Definition{Name: "replication_lag", Critical: true, Checker: check}))
 	}
-	if c := cfg.Checks.Connections; c != nil {
+	if c := t.Checks.Connections; c != nil {
 		opts := collectors.ConnectionsOptions{MaxUsedRatio: c.MaxUsedRatio, MinFree: c.MinFree}
 		check, _ := reuse("connections", fmt.Sprintf("%+v", opts), func() (health.Checker, error) {
 			return collectors.NewConnections(b.pool, opts), nil
 		})
-		b.defs = append(b.defs, c.Check.define(cfg.Checks.Defaults,
+		b.defs = append(b.defs, c.Check.define(t.Checks.Defaults,
 			health.Definition{Name: "connections", Critical: false, Checker: check}))
 	}
-	for _, c := range cfg.Checks.Custom {
+	for _, c := range t.Checks.Custom {
 		opts := collectors.CustomOptions{SQL: c.SQL, Min: c.Min, Max: c.Max, MinRows: c.MinRows, MaxRows: c.MaxRows}
 		check, err := reuse(c.Name, customKey(opts), func() (health.Checker, error) {
 			return collectors.NewCustom(b.pool, opts)
@@ -163,7 +163,7 @@ func (b *built) define(cfg Target, prev *built) error {
 		if err != nil {
 			return fmt.Errorf("custom check %q: %w", c.Name, err)
 		}
-		b.defs = append(b.defs, c.Check.define(cfg.Checks.Defaults,
+		b.defs = append(b.defs, c.Check.define(t.Checks.Defaults,
 			health.Definition{Name: c.Name, Critical: true, Checker: check}))
 	}
 	return nil
