@@ -88,10 +88,12 @@ func (e *Exporter) routes() (http.Handler, *web.Server, error) {
 		MaxRequestsInFlight: e.cfg.Web.MaxScrapes,
 		ErrorLog:            slog.NewLogLogger(e.logger.Handler(), slog.LevelError),
 	}))))
-	probes.Register(mux, src, probes.Options{MetricsPath: e.cfg.Web.TelemetryPath, Version: version.Version, Withhold: e.withhold})
+	opts := probes.Options{MetricsPath: e.cfg.Web.TelemetryPath, Version: version.Version, Withhold: e.withhold}
 	if e.fleet {
+		opts.Fleet = fleet // the landing page shows every target
 		probes.RegisterFleet(mux, fleet)
 	}
+	probes.Register(mux, src, opts)
 	if e.cfg.Web.EnableLifecycle {
 		mux.Handle("/-/reload", http.HandlerFunc(e.serveReload))
 	}

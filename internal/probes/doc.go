@@ -6,5 +6,6 @@
 //
 // Endpoints: /healthz, /livez and /-/healthy (liveness of the exporter
 // itself), /readyz and /-/ready (readiness), /readyz/<check> (one check),
-// and / (landing page). See docs/endpoints.md.
+// and / (the status page: every target and check, failing first, with its
+// recent runs; landing.go). See docs/endpoints.md.
 package probes

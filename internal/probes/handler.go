@@ -19,6 +19,9 @@ type Options struct {
 	MetricsPath string
 	// Version is shown on the landing page.
 	Version string
+	// Fleet, in fleet mode, is what the landing page shows: every target.
+	// Default nil: the page shows the Source's one target.
+	Fleet Fleet
 	// Withhold reports whether a readiness request is answered with its
 	// failures' reason classes only, not their messages (which name users,
 	// hosts and databases), and with details in their Withheld form.

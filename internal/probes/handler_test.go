@@ -202,20 +202,6 @@ func TestReadyz_RendersOncePerGeneration(t *testing.T) {
 	}
 }
 
-func TestLanding_ShowsLinksAndCurrentStatus(t *testing.T) {
-	src := fixed{snapshot(false, ranCheck("database", true, "connection refused")), alive}
-	rec := serve(src, http.MethodGet, "/")
-	body := rec.Body.String()
-	for _, want := range []string{"/metrics", "/readyz", "/livez", "/readyz/database", "not_ready", "connection refused"} {
-		if !strings.Contains(body, want) {
-			t.Errorf("landing page lacks %q", want)
-		}
-	}
-	if rec := serve(src, http.MethodGet, "/nope"); rec.Code != http.StatusNotFound {
-		t.Errorf("/nope: %d", rec.Code)
-	}
-}
-
 // private is a check's details with a part anonymous clients must not see.
 type private struct {
 	Name    string `json:"name,omitempty"`
