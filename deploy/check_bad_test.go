@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
@@ -40,6 +41,16 @@ func container(b *bundle, name string) *corev1.Container {
 func TestCheck_FindsEachBrokenRule(t *testing.T) {
 	exp := func(b *bundle) *corev1.Container { return container(b, "dbhealth") }
 	pod := func(b *bundle) *corev1.PodSpec { return &b.deployments[0].Spec.Template.Spec }
+	// fleet.yaml: the StatefulSet, its exporter and its configuration file.
+	sts := func(b *bundle) *appsv1.StatefulSet { return b.statefulSets[0] }
+	shard := func(b *bundle) *corev1.Container { return &b.statefulSets[0].Spec.Template.Spec.Containers[0] }
+	config := func(b *bundle, old, new string) {
+		cm := b.configMaps[0]
+		if !strings.Contains(cm.Data["dbhealth.yml"], old) {
+			panic("fleet.yaml's configuration file lacks " + old)
+		}
+		cm.Data["dbhealth.yml"] = strings.Replace(cm.Data["dbhealth.yml"], old, new, 1)
+	}
 	cases := []struct {
 		name   string
 		file   string
@@ -228,6 +239,86 @@ func TestCheck_FindsEachBrokenRule(t *testing.T) {
 			func(b *bundle) { exp(b).VolumeMounts = exp(b).VolumeMounts[:1] }, "--migrations.dir=/etc/dbhealth/migrations is not a mounted volume"},
 		{"alert rules edited", "standalone.yaml",
 			func(b *bundle) { b.prometheusRules[0].Spec.Groups[0].Rules[0].For = "1h" }, "PrometheusRule/dbhealth-exporter: spec differs"},
+
+		// Fleet mode.
+		{"fewer shards than --total-shards", "fleet.yaml",
+			func(b *bundle) { sts(b).Spec.Replicas = ptr.To[int32](2) }, "StatefulSet/dbhealth-fleet: 2 replicas with --total-shards=3"},
+		{"every pod the same shard", "fleet.yaml",
+			func(b *bundle) { shard(b).Args = append(shard(b).Args, "--shard=0") }, "--shard=0 on every one of 3 pods"},
+		{"POD_NAME from another field", "fleet.yaml",
+			func(b *bundle) { shard(b).Env[0].ValueFrom.FieldRef.FieldPath = "spec.nodeName" }, "env POD_NAME: want the pod's name"},
+		{"hostname set and no POD_NAME", "fleet.yaml",
+			func(b *bundle) {
+				shard(b).Env = shard(b).Env[1:]
+				sts(b).Spec.Template.Spec.Hostname = "dbhealth"
+			}, `hostname "dbhealth": without POD_NAME`},
+		{"shards on a Deployment", "standalone.yaml",
+			func(b *bundle) { exp(b).Args = append(exp(b).Args, "--total-shards=2") }, "a Deployment's pod names end with no ordinal"},
+		{"single-database flag in fleet mode", "fleet.yaml",
+			func(b *bundle) { shard(b).Args = append(shard(b).Args, "--target.name=orders") }, "--target.name: a flag of the single database"},
+		{"fleet readiness on one check", "fleet.yaml",
+			func(b *bundle) { shard(b).ReadinessProbe.HTTPGet.Path = "/readyz/database" }, `readinessProbe: path "/readyz/database": in fleet mode the probe asks the exporter's own readiness`},
+		{"fleet readiness on one database", "fleet.yaml",
+			func(b *bundle) { shard(b).ReadinessProbe.HTTPGet.Path = "/targets/orders/readyz" }, `path "/targets/orders/readyz"`},
+		{"no configuration file", "fleet.yaml",
+			func(b *bundle) { shard(b).Args = shard(b).Args[1:] }, "fleet mode without --config.file"},
+		{"configuration file outside any mount", "fleet.yaml",
+			func(b *bundle) { shard(b).Args[0] = "--config.file=/tmp/dbhealth.yml" }, "--config.file=/tmp/dbhealth.yml is not in a mounted volume"},
+		{"configuration file by subPath", "fleet.yaml",
+			func(b *bundle) {
+				shard(b).VolumeMounts[0].MountPath = "/etc/dbhealth/config/dbhealth.yml"
+				shard(b).VolumeMounts[0].SubPath = "dbhealth.yml"
+			}, "a subPath mount never sees a changed ConfigMap"},
+		{"no targets", "fleet.yaml",
+			func(b *bundle) { config(b, "targets:", "other_targets:") }, "the configuration file has no targets"},
+		{"password in the ConfigMap", "fleet.yaml",
+			func(b *bundle) {
+				config(b, "{dsn_file: /etc/dbhealth/secrets/dbhealth-fleet-dsns/billing}", `{dsn: "postgres://billing:hunter2@billing.db.example/billing"}`)
+			}, "target billing: database.dsn holds a password in the ConfigMap"},
+		{"password among key=value pairs", "fleet.yaml",
+			func(b *bundle) {
+				config(b, "{dsn_file: /etc/dbhealth/secrets/dbhealth-fleet-dsns/billing}", `{dsn: "host=billing.db.example password=hunter2"}`)
+			}, "target billing: database.dsn holds a password"},
+		{"dsn_file outside the Secrets", "fleet.yaml",
+			func(b *bundle) {
+				config(b, "dsn_file: /etc/dbhealth/secrets/dbhealth-fleet-dsns/orders", "dsn_file: /etc/dbhealth/config/orders")
+			}, "target orders: database.dsn_file=/etc/dbhealth/config/orders is not on a Secret volume"},
+		{"dsn_file in no mount", "fleet.yaml",
+			func(b *bundle) {
+				config(b, "dsn_file: /etc/dbhealth/secrets/dbhealth-fleet-dsns/reports", "dsn_file: reports")
+			},
+			"target reports: database.dsn_file=/etc/dbhealth/config/reports is not on a Secret volume"},
+		{"key missing from the Secret", "fleet.yaml",
+			func(b *bundle) { delete(b.secrets[1].StringData, "billing") }, "target billing: Secret dbhealth-fleet-dsns has no key billing"},
+		{"dsn_env without a Secret", "fleet.yaml",
+			func(b *bundle) {
+				config(b, "{dsn_file: /etc/dbhealth/secrets/dbhealth-fleet-dsns/billing}", "{dsn_env: BILLING_DSN}")
+			}, "target billing: database.dsn_env BILLING_DSN: want a variable of the container from a Secret"},
+		{"governing Service missing", "fleet.yaml",
+			func(b *bundle) { sts(b).Spec.ServiceName = "dbhealth-fleet" }, `serviceName "dbhealth-fleet" names no Service`},
+		{"governing Service not headless", "fleet.yaml",
+			func(b *bundle) { b.services[len(b.services)-1].Spec.ClusterIP = "" }, `serviceName "dbhealth-fleet-shards": want a headless Service`},
+		{"StatefulSet name too long", "fleet.yaml",
+			func(b *bundle) { sts(b).Name = strings.Repeat("dbhealth-", 6) + "fleet" }, "a StatefulSet's name has at most 52 characters"},
+		{"shards without anti-affinity", "fleet.yaml",
+			func(b *bundle) { sts(b).Spec.Template.Spec.Affinity = nil }, "StatefulSet/dbhealth-fleet: 3 replicas and no podAntiAffinity"},
+		{"PodMonitor port", "fleet.yaml",
+			func(b *bundle) { b.podMonitors[0].Spec.PodMetricsEndpoints[0].Port = "http" }, `PodMonitor/dbhealth-fleet: endpoint port "http" is not a port of the exporter`},
+		{"PodMonitor path", "fleet.yaml",
+			func(b *bundle) { b.podMonitors[0].Spec.PodMetricsEndpoints[0].Path = "/stats" }, "PodMonitor/dbhealth-fleet: path /stats, the exporter of StatefulSet/dbhealth-fleet serves /metrics"},
+		{"PodMonitor job", "fleet.yaml",
+			func(b *bundle) {
+				b.podMonitors[0].Spec.PodMetricsEndpoints[0].Relabelings[0].Replacement = ptr.To("fleet")
+			}, `get job "fleet", which DBHealthExporterDown`},
+		{"PodMonitor default job", "fleet.yaml",
+			func(b *bundle) { b.podMonitors[0].Spec.PodMetricsEndpoints[0].Relabelings = nil }, `get job "default/dbhealth-fleet", which DBHealthExporterDown`},
+		{"PodMonitor selects nothing", "fleet.yaml",
+			func(b *bundle) { b.podMonitors[0].Spec.Selector.MatchLabels["app.kubernetes.io/instance"] = "fleets" }, "PodMonitor/dbhealth-fleet: selector"},
+		{"shards scraped twice", "fleet.yaml",
+			func(b *bundle) {
+				s := b.services[len(b.services)-1]
+				s.Spec.Ports = []corev1.ServicePort{{Name: "dbhealth", Port: 9720, TargetPort: intstr.FromString("dbhealth")}}
+			}, "StatefulSet/dbhealth-fleet: its pods are scraped 2 times"},
 	}
 	opts := checkOptionsFor(t)
 	opts.secretsInside = true

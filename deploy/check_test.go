@@ -59,8 +59,8 @@ func (p *problems) addf(format string, args ...any) { *p = append(*p, fmt.Sprint
 // check returns every way the bundle breaks the exporter's contract.
 func check(b *bundle, opts checkOptions) []string {
 	var p problems
-	for _, d := range b.deployments {
-		checkDeployment(&p, b, d, opts)
+	for _, w := range b.workloads() {
+		checkWorkload(&p, b, w, opts)
 	}
 	for _, s := range b.services {
 		checkService(&p, b, s)
@@ -68,13 +68,17 @@ func check(b *bundle, opts checkOptions) []string {
 	for _, sm := range b.serviceMonitors {
 		checkServiceMonitor(&p, b, sm, opts)
 	}
+	for _, pm := range b.podMonitors {
+		checkPodMonitor(&p, b, pm, opts)
+	}
 	if len(b.serviceMonitors) > 0 {
 		for _, s := range b.services {
-			if s.Labels[nameLabel] == exporterName && !slices.ContainsFunc(b.serviceMonitors, func(sm *serviceMonitor) bool { return selects(sm.Spec.Selector.MatchLabels, s.Labels) }) {
+			if s.Labels[nameLabel] == exporterName && hasPort(s, exporterPortName) && !slices.ContainsFunc(b.serviceMonitors, func(sm *serviceMonitor) bool { return selects(sm.Spec.Selector.MatchLabels, s.Labels) }) {
 				p.addf("Service/%s: labelled %s=%s but no ServiceMonitor selects it", s.Name, nameLabel, exporterName)
 			}
 		}
 	}
+	checkScrapedOnce(&p, b)
 	checkNames(&p, b)
 	for _, r := range b.prometheusRules {
 		if !reflect.DeepEqual(r.Spec, opts.rules) {
@@ -164,20 +168,51 @@ func parseFlags(args []string) (map[string][]string, error) {
 	return flags, nil
 }
 
-func checkDeployment(p *problems, b *bundle, d *appsv1.Deployment, opts checkOptions) {
-	where := "Deployment/" + d.Name
-	spec := &d.Spec.Template.Spec
-	if d.Spec.Selector == nil || len(d.Spec.Selector.MatchLabels) == 0 || len(d.Spec.Selector.MatchExpressions) > 0 {
+// workload is a Deployment or a StatefulSet, as the checks see either.
+type workload struct {
+	where    string // Deployment/<name> or StatefulSet/<name>
+	replicas int32
+	selector *metav1.LabelSelector
+	template *corev1.PodTemplateSpec
+	sts      *appsv1.StatefulSet // nil for a Deployment
+}
+
+// workloads returns the bundle's Deployments, then its StatefulSets.
+func (b *bundle) workloads() []workload {
+	replicas := func(r *int32) int32 {
+		if r == nil {
+			return 1
+		}
+		return *r
+	}
+	var ws []workload
+	for _, d := range b.deployments {
+		ws = append(ws, workload{"Deployment/" + d.Name, replicas(d.Spec.Replicas), d.Spec.Selector, &d.Spec.Template, nil})
+	}
+	for _, s := range b.statefulSets {
+		ws = append(ws, workload{"StatefulSet/" + s.Name, replicas(s.Spec.Replicas), s.Spec.Selector, &s.Spec.Template, s})
+	}
+	return ws
+}
+
+func checkWorkload(p *problems, b *bundle, w workload, opts checkOptions) {
+	where := w.where
+	spec := &w.template.Spec
+	if w.selector == nil || len(w.selector.MatchLabels) == 0 || len(w.selector.MatchExpressions) > 0 {
 		p.addf("%s: selector: want matchLabels only", where)
-	} else if !selects(d.Spec.Selector.MatchLabels, d.Spec.Template.Labels) {
-		p.addf("%s: selector %v does not match the pod labels %v", where, d.Spec.Selector.MatchLabels, d.Spec.Template.Labels)
+	} else if !selects(w.selector.MatchLabels, w.template.Labels) {
+		p.addf("%s: selector %v does not match the pod labels %v", where, w.selector.MatchLabels, w.template.Labels)
 	}
 	e, err := exporterOf(spec)
 	if err != nil {
 		p.addf("%s: %v", where, err)
 		return
 	}
-	checkExporter(p, b, where, spec, e, opts)
+	fleet := isFleet(b, w, e)
+	checkExporter(p, b, where, spec, e, opts, !fleet)
+	if fleet {
+		checkFleet(p, b, w, e, opts)
+	}
 
 	// Every probe of the pod asks the exporter, on a port the kubelet
 	// resolves to the exporter's port.
@@ -220,22 +255,20 @@ func checkDeployment(p *problems, b *bundle, d *appsv1.Deployment, opts checkOpt
 	if t := spec.AutomountServiceAccountToken; t == nil || *t {
 		p.addf("%s: want automountServiceAccountToken: false (the exporter never calls the Kubernetes API)", where)
 	}
-	checkSpread(p, where, d)
+	checkSpread(p, w)
 }
 
-// checkSpread: a Deployment of more than one replica prefers (or
-// requires) its replicas on different nodes, with a podAntiAffinity term
-// on kubernetes.io/hostname whose selector matches its own pods.
-func checkSpread(p *problems, where string, d *appsv1.Deployment) {
-	replicas := int32(1)
-	if d.Spec.Replicas != nil {
-		replicas = *d.Spec.Replicas
-	}
+// checkSpread: a Deployment or StatefulSet of more than one replica
+// prefers (or requires) its replicas on different nodes, with a
+// podAntiAffinity term on kubernetes.io/hostname whose selector matches
+// its own pods.
+func checkSpread(p *problems, w workload) {
+	where, replicas := w.where, w.replicas
 	if replicas < 2 {
 		return
 	}
 	var terms []corev1.PodAffinityTerm
-	if a := d.Spec.Template.Spec.Affinity; a != nil && a.PodAntiAffinity != nil {
+	if a := w.template.Spec.Affinity; a != nil && a.PodAntiAffinity != nil {
 		terms = slices.Clone(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution)
 		for _, w := range a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution {
 			if w.Weight > 0 {
@@ -248,7 +281,7 @@ func checkSpread(p *problems, where string, d *appsv1.Deployment) {
 			continue
 		}
 		sel, err := metav1.LabelSelectorAsSelector(t.LabelSelector)
-		if err == nil && !sel.Empty() && sel.Matches(labels.Set(d.Spec.Template.Labels)) {
+		if err == nil && !sel.Empty() && sel.Matches(labels.Set(w.template.Labels)) {
 			return
 		}
 	}
@@ -332,8 +365,9 @@ func checkProbe(p *problems, cw string, kind probeKind, c *corev1.Container, e *
 }
 
 // checkExporter checks the exporter container: flags, port, connection
-// string, security, resources, grace period.
-func checkExporter(p *problems, b *bundle, where string, spec *corev1.PodSpec, e *exporter, opts checkOptions) {
+// string (one database's, unless in fleet mode), security, resources,
+// grace period.
+func checkExporter(p *problems, b *bundle, where string, spec *corev1.PodSpec, e *exporter, opts checkOptions, oneDatabase bool) {
 	c := e.c
 	cw := where + ": container " + c.Name
 	if len(c.Command) > 0 && !slices.Equal(c.Command, []string{"/dbhealth-exporter"}) {
@@ -363,7 +397,9 @@ func checkExporter(p *problems, b *bundle, where string, spec *corev1.PodSpec, e
 		p.addf("%s: no port named %s", cw, exporterPortName)
 	}
 
-	checkDSN(p, b, cw, spec, e, opts)
+	if oneDatabase {
+		checkDSN(p, b, cw, spec, e, opts)
+	}
 	var user *int64
 	if spec.SecurityContext != nil {
 		user = spec.SecurityContext.RunAsUser
@@ -417,7 +453,28 @@ func checkDSN(p *problems, b *bundle, cw string, spec *corev1.PodSpec, e *export
 		p.addf("%s: want one --db.dsn-file", cw)
 		return
 	}
-	file := files[0]
+	checkSecretFile(p, b, cw, spec, c, "--db.dsn-file", files[0], opts)
+}
+
+// mountOf finds the volume mount of container c that holds file, and the
+// path of the file inside the volume.
+func mountOf(c *corev1.Container, file string) (*corev1.VolumeMount, string) {
+	for i := range c.VolumeMounts {
+		m := &c.VolumeMounts[i]
+		switch {
+		case m.SubPath != "" && file == m.MountPath:
+			return m, m.SubPath
+		case m.SubPath == "" && strings.HasPrefix(file, strings.TrimSuffix(m.MountPath, "/")+"/"):
+			return m, file[len(strings.TrimSuffix(m.MountPath, "/"))+1:]
+		}
+	}
+	return nil, ""
+}
+
+// checkSecretFile: file (what names it: a flag or a key of the
+// configuration file) is a key of a Secret mounted read-only into c, and
+// the Secret has that key when it is in the bundle.
+func checkSecretFile(p *problems, b *bundle, cw string, spec *corev1.PodSpec, c *corev1.Container, what, file string, opts checkOptions) {
 	for _, m := range c.VolumeMounts {
 		var key string
 		switch {
@@ -433,14 +490,14 @@ func checkDSN(p *problems, b *bundle, cw string, spec *corev1.PodSpec, e *export
 		}
 		i := slices.IndexFunc(spec.Volumes, func(v corev1.Volume) bool { return v.Name == m.Name })
 		if i < 0 || spec.Volumes[i].Secret == nil {
-			p.addf("%s: --db.dsn-file=%s is not on a Secret volume", cw, file)
+			p.addf("%s: %s=%s is not on a Secret volume", cw, what, file)
 			return
 		}
 		sv := spec.Volumes[i].Secret
 		if len(sv.Items) > 0 {
 			j := slices.IndexFunc(sv.Items, func(it corev1.KeyToPath) bool { return it.Path == key })
 			if j < 0 {
-				p.addf("%s: --db.dsn-file=%s: the Secret volume projects no %s", cw, file, key)
+				p.addf("%s: %s=%s: the Secret volume projects no %s", cw, what, file, key)
 				return
 			}
 			key = sv.Items[j].Key
@@ -459,7 +516,7 @@ func checkDSN(p *problems, b *bundle, cw string, spec *corev1.PodSpec, e *export
 		}
 		return
 	}
-	p.addf("%s: --db.dsn-file=%s is not in a mounted volume", cw, file)
+	p.addf("%s: %s=%s is not in a mounted volume", cw, what, file)
 }
 
 // checkSecurity, for every container of the pod (the exporter, the
@@ -510,13 +567,18 @@ func checkService(p *problems, b *bundle, s *corev1.Service) {
 		return
 	}
 	var pods []*corev1.PodSpec
-	for _, d := range b.deployments {
-		if selects(s.Spec.Selector, d.Spec.Template.Labels) {
-			pods = append(pods, &d.Spec.Template.Spec)
+	for _, w := range b.workloads() {
+		if selects(s.Spec.Selector, w.template.Labels) {
+			pods = append(pods, &w.template.Spec)
 		}
 	}
 	if len(pods) == 0 {
 		p.addf("%s: selector %v matches no Deployment's pods", where, s.Spec.Selector)
+	}
+	if len(s.Spec.Ports) == 0 && governs(b, s) {
+		// A StatefulSet's governing Service with no ports only names the
+		// pods; no ServiceMonitor finds anything to scrape through it.
+		return
 	}
 	for _, sp := range s.Spec.Ports {
 		target := sp.TargetPort
@@ -577,6 +639,9 @@ func checkServiceMonitor(p *problems, b *bundle, sm *serviceMonitor, opts checkO
 			continue
 		}
 		matched++
+		if len(s.Spec.Ports) == 0 {
+			continue // nothing to scrape through it
+		}
 		for _, ep := range sm.Spec.Endpoints {
 			if !slices.ContainsFunc(s.Spec.Ports, func(sp corev1.ServicePort) bool { return sp.Name == ep.Port }) {
 				p.addf("%s: endpoint port %q is not a port of Service/%s", where, ep.Port, s.Name)
@@ -584,12 +649,12 @@ func checkServiceMonitor(p *problems, b *bundle, sm *serviceMonitor, opts checkO
 			if ep.Scheme != "" && ep.Scheme != "http" {
 				p.addf("%s: scheme %s", where, ep.Scheme)
 			}
-			for _, d := range b.deployments {
-				if !selects(s.Spec.Selector, d.Spec.Template.Labels) {
+			for _, w := range b.workloads() {
+				if !selects(s.Spec.Selector, w.template.Labels) {
 					continue
 				}
 				path := cmp.Or(ep.Path, "/metrics")
-				if e, err := exporterOf(&d.Spec.Template.Spec); err == nil && path != e.telemetryPath {
+				if e, err := exporterOf(&w.template.Spec); err == nil && path != e.telemetryPath {
 					p.addf("%s: path %s, the exporter of Service/%s serves %s", where, path, s.Name, e.telemetryPath)
 				}
 			}
@@ -672,6 +737,17 @@ func checkNames(p *problems, b *bundle) {
 				bad(where+": container "+c.Name+": port "+cp.Name, validation.IsValidPortName(cp.Name))
 			}
 		}
+	}
+	for _, s := range b.statefulSets {
+		where := "StatefulSet/" + s.Name
+		bad(where, validation.IsDNS1123Subdomain(s.Name))
+		// The controller labels each pod controller-revision-hash=<name>-<10
+		// characters>, which must fit a label value's 63.
+		if len(s.Name) > maxStatefulSetName {
+			p.addf("%s: a StatefulSet's name has at most %d characters (its pods' controller-revision-hash label is the name and 11 more), not %d", where, maxStatefulSetName, len(s.Name))
+		}
+		labels(where, s.Labels)
+		labels(where+": pod", s.Spec.Template.Labels)
 	}
 	for _, s := range b.services {
 		where := "Service/" + s.Name

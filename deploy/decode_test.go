@@ -22,21 +22,25 @@ import (
 // directory, or the output of one helm template.
 type bundle struct {
 	deployments     []*appsv1.Deployment
+	statefulSets    []*appsv1.StatefulSet
 	services        []*corev1.Service
 	secrets         []*corev1.Secret
 	configMaps      []*corev1.ConfigMap
 	serviceMonitors []*serviceMonitor
+	podMonitors     []*podMonitor
 	prometheusRules []*prometheusRule
 }
 
 // kinds maps apiVersion and kind to a new value to decode into; any other
 // kind is an error.
 var kinds = map[string]func() any{
-	"apps/v1/Deployment": func() any { return &appsv1.Deployment{} },
-	"v1/Service":         func() any { return &corev1.Service{} },
-	"v1/Secret":          func() any { return &corev1.Secret{} },
-	"v1/ConfigMap":       func() any { return &corev1.ConfigMap{} },
+	"apps/v1/Deployment":  func() any { return &appsv1.Deployment{} },
+	"apps/v1/StatefulSet": func() any { return &appsv1.StatefulSet{} },
+	"v1/Service":          func() any { return &corev1.Service{} },
+	"v1/Secret":           func() any { return &corev1.Secret{} },
+	"v1/ConfigMap":        func() any { return &corev1.ConfigMap{} },
 	"monitoring.coreos.com/v1/ServiceMonitor": func() any { return &serviceMonitor{} },
+	"monitoring.coreos.com/v1/PodMonitor":     func() any { return &podMonitor{} },
 	"monitoring.coreos.com/v1/PrometheusRule": func() any { return &prometheusRule{} },
 }
 
@@ -73,6 +77,49 @@ type serviceMonitorEndpoint struct {
 	TLSConfig         any                 `json:"tlsConfig,omitempty"`
 	Relabelings       []any               `json:"relabelings,omitempty"`
 	MetricRelabelings []any               `json:"metricRelabelings,omitempty"`
+}
+
+// podMonitor is the part of the Prometheus operator's PodMonitor
+// (monitoring.coreos.com/v1) that these manifests may use; like
+// serviceMonitor, a field outside it is an error.
+type podMonitor struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              struct {
+		JobLabel          string               `json:"jobLabel,omitempty"`
+		PodTargetLabels   []string             `json:"podTargetLabels,omitempty"`
+		Selector          metav1.LabelSelector `json:"selector"`
+		NamespaceSelector *struct {
+			Any        bool     `json:"any,omitempty"`
+			MatchNames []string `json:"matchNames,omitempty"`
+		} `json:"namespaceSelector,omitempty"`
+		PodMetricsEndpoints []podMetricsEndpoint `json:"podMetricsEndpoints"`
+	} `json:"spec"`
+}
+
+type podMetricsEndpoint struct {
+	Port              string              `json:"port,omitempty"`
+	Path              string              `json:"path,omitempty"`
+	Scheme            string              `json:"scheme,omitempty"`
+	Interval          string              `json:"interval,omitempty"`
+	ScrapeTimeout     string              `json:"scrapeTimeout,omitempty"`
+	HonorLabels       bool                `json:"honorLabels,omitempty"`
+	Params            map[string][]string `json:"params,omitempty"`
+	BasicAuth         any                 `json:"basicAuth,omitempty"`
+	TLSConfig         any                 `json:"tlsConfig,omitempty"`
+	Relabelings       []relabelConfig     `json:"relabelings,omitempty"`
+	MetricRelabelings []relabelConfig     `json:"metricRelabelings,omitempty"`
+}
+
+// relabelConfig is the operator's RelabelConfig.
+type relabelConfig struct {
+	SourceLabels []string `json:"sourceLabels,omitempty"`
+	Separator    *string  `json:"separator,omitempty"`
+	TargetLabel  string   `json:"targetLabel,omitempty"`
+	Regex        string   `json:"regex,omitempty"`
+	Modulus      uint64   `json:"modulus,omitempty"`
+	Replacement  *string  `json:"replacement,omitempty"`
+	Action       string   `json:"action,omitempty"`
 }
 
 // prometheusRule is the Prometheus operator's PrometheusRule: its spec is a
@@ -178,6 +225,8 @@ func newBundle(objs ...any) *bundle {
 		switch o := o.(type) {
 		case *appsv1.Deployment:
 			b.deployments = append(b.deployments, o)
+		case *appsv1.StatefulSet:
+			b.statefulSets = append(b.statefulSets, o)
 		case *corev1.Service:
 			b.services = append(b.services, o)
 		case *corev1.Secret:
@@ -186,6 +235,8 @@ func newBundle(objs ...any) *bundle {
 			b.configMaps = append(b.configMaps, o)
 		case *serviceMonitor:
 			b.serviceMonitors = append(b.serviceMonitors, o)
+		case *podMonitor:
+			b.podMonitors = append(b.podMonitors, o)
 		case *prometheusRule:
 			b.prometheusRules = append(b.prometheusRules, o)
 		default:
@@ -217,6 +268,8 @@ func kindOf(o any) string {
 	switch o := o.(type) {
 	case *appsv1.Deployment:
 		return "Deployment/" + o.Name
+	case *appsv1.StatefulSet:
+		return "StatefulSet/" + o.Name
 	case *corev1.Service:
 		return "Service/" + o.Name
 	case *corev1.Secret:
@@ -225,6 +278,8 @@ func kindOf(o any) string {
 		return "ConfigMap/" + o.Name
 	case *serviceMonitor:
 		return "ServiceMonitor/" + o.Name
+	case *podMonitor:
+		return "PodMonitor/" + o.Name
 	case *prometheusRule:
 		return "PrometheusRule/" + o.Name
 	}

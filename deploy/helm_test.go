@@ -21,6 +21,7 @@ const (
 	helmInstall    = "bash .ci/install-tools (from the repository root; or: GOBIN=$PWD/.tools/bin go install helm.sh/helm/v3/cmd/helm@v3.22.0)"
 	chartRules     = chartDir + "/files/dbhealth.rules.yml"
 	allFeatures    = "testdata/all-features.values.yaml"
+	fleetFeatures  = "testdata/fleet.values.yaml"
 	releaseName    = "orders"
 	releaseNS      = "databases"
 	defaultRelease = "orders-dbhealth-exporter" // the objects' name for releaseName
@@ -91,11 +92,17 @@ func kindsOf(b *bundle) []string {
 	for _, d := range b.deployments {
 		got = append(got, kindOf(d))
 	}
+	for _, s := range b.statefulSets {
+		got = append(got, kindOf(s))
+	}
 	for _, s := range b.services {
 		got = append(got, kindOf(s))
 	}
 	for _, s := range b.serviceMonitors {
 		got = append(got, kindOf(s))
+	}
+	for _, m := range b.podMonitors {
+		got = append(got, kindOf(m))
 	}
 	for _, r := range b.prometheusRules {
 		got = append(got, kindOf(r))
@@ -111,7 +118,7 @@ func kindsOf(b *bundle) []string {
 
 func TestHelmChart_LintsWithoutWarnings(t *testing.T) {
 	t.Parallel()
-	for _, values := range [][]string{nil, {"--values", allFeatures}} {
+	for _, values := range [][]string{nil, {"--values", allFeatures}, {"--values", fleetFeatures}} {
 		out, err := helm(t, slices.Concat([]string{"lint", "--strict", chartDir}, values)...)
 		if err != nil || strings.Contains(out, "[WARNING]") || strings.Contains(out, "[ERROR]") {
 			t.Errorf("helm lint --strict %v: %v\n%s", values, err, out)

@@ -21,7 +21,8 @@ const (
 var manifestKinds = map[string][]string{
 	"sidecar.yaml":        {"Deployment/example-app", "Service/example-app", "Service/dbhealth-example-app"},
 	"standalone.yaml":     {"Deployment/dbhealth-orders", "Service/dbhealth-orders"},
-	"secret.example.yaml": {"Secret/dbhealth-dsn"},
+	"fleet.yaml":          {"ConfigMap/dbhealth-fleet-config", "Service/dbhealth-fleet-shards", "StatefulSet/dbhealth-fleet", "PodMonitor/dbhealth-fleet"},
+	"secret.example.yaml": {"Secret/dbhealth-dsn", "Secret/dbhealth-fleet-dsns"},
 	"servicemonitor.yaml": {"ServiceMonitor/dbhealth-exporter"},
 	"prometheusrule.yaml": {"PrometheusRule/dbhealth-exporter"},
 }

@@ -2,12 +2,35 @@ package monitoring
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"testing"
 )
 
+// The dashboards of dashboards/ and their uids.
+var dashboards = []struct{ file, uid string }{
+	{"dashboards/dbhealth-overview.json", "dbhealth-overview"},
+	{"dashboards/dbhealth-fleet.json", "dbhealth-fleet"},
+}
+
 func TestDashboard_PanelsAreDescribedAndUseTheVariables(t *testing.T) {
+	entries, err := os.ReadDir(filepath.Join(root, "dashboards"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !slices.ContainsFunc(dashboards, func(d struct{ file, uid string }) bool { return d.file == "dashboards/"+e.Name() }) {
+			t.Errorf("dashboards/%s is not checked: add it to dashboards in dashboard_test.go", e.Name())
+		}
+	}
+	for _, d := range dashboards {
+		t.Run(d.uid, func(t *testing.T) { checkDashboard(t, d.file, d.uid) })
+	}
+}
+
+func checkDashboard(t *testing.T, file, uid string) {
 	var dash struct {
 		UID           string `json:"uid"`
 		SchemaVersion int    `json:"schemaVersion"`
@@ -33,10 +56,10 @@ func TestDashboard_PanelsAreDescribedAndUseTheVariables(t *testing.T) {
 			} `json:"targets"`
 		} `json:"panels"`
 	}
-	if err := json.Unmarshal(read(t, "dashboards/dbhealth-overview.json"), &dash); err != nil {
+	if err := json.Unmarshal(read(t, file), &dash); err != nil {
 		t.Fatal(err)
 	}
-	if dash.UID != "dbhealth-overview" || dash.SchemaVersion < 39 {
+	if dash.UID != uid || dash.SchemaVersion < 39 {
 		t.Errorf("uid %q schemaVersion %d", dash.UID, dash.SchemaVersion)
 	}
 	var vars []string

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -99,23 +100,35 @@ func (p prometheus) get(path string, into any) {
 	}
 }
 
-// firing reports whether an alert is firing.
-func (p prometheus) firing(alert string) bool {
+// alert is an alert as Prometheus' API lists it.
+type alert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	State       string            `json:"state"`
+}
+
+// alerts returns the firing alerts of one name.
+func (p prometheus) alerts(name string) []alert {
+	p.t.Helper()
 	var r struct {
 		Data struct {
-			Alerts []struct {
-				Labels map[string]string `json:"labels"`
-				State  string            `json:"state"`
-			} `json:"alerts"`
+			Alerts []alert `json:"alerts"`
 		} `json:"data"`
 	}
 	p.get("/api/v1/alerts", &r)
+	var out []alert
 	for _, a := range r.Data.Alerts {
-		if a.Labels["alertname"] == alert && a.State == "firing" {
-			return true
+		if a.Labels["alertname"] == name && a.State == "firing" {
+			out = append(out, a)
 		}
 	}
-	return false
+	return out
+}
+
+// firing reports whether an alert is firing.
+func (p prometheus) firing(alert string) bool {
+	p.t.Helper()
+	return len(p.alerts(alert)) > 0
 }
 
 func (p prometheus) waitFor(what string, cond func() bool) {
@@ -129,9 +142,9 @@ func (p prometheus) waitFor(what string, cond func() bool) {
 	}
 }
 
-// startPrometheus runs Prometheus scraping the exporter every second with a
-// copy of the rules whose for: durations are one second.
-func startPrometheus(t *testing.T, exporterAddr string) prometheus {
+// startPrometheus runs Prometheus scraping the exporters as one job every
+// second, with a copy of the rules whose for: durations are one second.
+func startPrometheus(t *testing.T, job string, exporterAddrs ...string) prometheus {
 	t.Helper()
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
@@ -147,10 +160,10 @@ func startPrometheus(t *testing.T, exporterAddr string) prometheus {
   evaluation_interval: 1s
 rule_files: [rules.yml]
 scrape_configs:
-  - job_name: dbhealth
+  - job_name: %q
     static_configs:
-      - targets: [%q]
-`, exporterAddr)
+      - targets: [%s]
+`, job, strings.Join(quoted(exporterAddrs), ", "))
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -169,15 +182,26 @@ scrape_configs:
 	return p
 }
 
-// grafanaVariables are what the dashboard's variables expand to here.
-var grafanaVariables = strings.NewReplacer(
-	"$__rate_interval", "1m", "${job}", "dbhealth", "$job", "dbhealth",
-	"${instance}", ".+", "$instance", ".+", "${target}", ".+", "$target", ".+",
-)
+func quoted(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}
 
-// dashboardExprs returns every PromQL expression of the dashboard, variables
-// expanded.
-func dashboardExprs(t *testing.T) map[string]string {
+// grafanaVariables are what a dashboard's variables expand to here, with
+// the job Prometheus scrapes the exporter as.
+func grafanaVariables(job string) *strings.Replacer {
+	return strings.NewReplacer(
+		"$__rate_interval", "1m", "$__range", "5m", "${job}", job, "$job", job,
+		"${instance}", ".+", "$instance", ".+", "${target}", ".+", "$target", ".+",
+	)
+}
+
+// dashboardExprs returns every PromQL expression of a dashboard, variables
+// expanded for job.
+func dashboardExprs(t *testing.T, file, job string) map[string]string {
 	t.Helper()
 	var dash struct {
 		Panels []struct {
@@ -187,24 +211,79 @@ func dashboardExprs(t *testing.T) map[string]string {
 			} `json:"targets"`
 		} `json:"panels"`
 	}
-	if err := json.Unmarshal(read(t, "dashboards/dbhealth-overview.json"), &dash); err != nil {
+	if err := json.Unmarshal(read(t, file), &dash); err != nil {
 		t.Fatal(err)
 	}
+	vars := grafanaVariables(job)
 	exprs := map[string]string{}
 	for _, p := range dash.Panels {
 		for i, target := range p.Targets {
-			exprs[fmt.Sprintf("%s #%d", p.Title, i+1)] = grafanaVariables.Replace(target.Expr)
+			exprs[fmt.Sprintf("%s #%d", p.Title, i+1)] = vars.Replace(target.Expr)
 		}
 	}
 	return exprs
 }
 
+// rulesText is the text of rules that can name metrics: expressions and
+// annotations (whose templates query).
+func rulesText(rules []rule) string {
+	var b strings.Builder
+	for _, r := range rules {
+		b.WriteString(r.Expr + "\n")
+		for _, a := range r.Annotations {
+			b.WriteString(a + "\n")
+		}
+	}
+	return b.String()
+}
+
+// checkQueries checks that every dashboard expression returns data, and
+// that every rule expression runs and each series it selects exists.
+func checkQueries(t *testing.T, prom prometheus, dashboard, job string, rules []rule) {
+	t.Helper()
+	for name, expr := range dashboardExprs(t, dashboard, job) {
+		if n := prom.query(expr); n == 0 {
+			t.Errorf("%s: panel %s: no data for %s", dashboard, name, expr)
+		}
+	}
+	for _, r := range rules {
+		prom.query(r.Expr)
+		for _, sel := range selectorRE.FindAllString(r.Expr, -1) {
+			if n := prom.query(sel); n == 0 {
+				t.Errorf("rule %s: no series for %s", r.Alert, sel)
+			}
+		}
+	}
+}
+
+// fleetOnlyMetrics are the metrics docs/metrics.md names that only an
+// exporter with targets exposes.
+var fleetOnlyMetrics = []string{"dbhealth_target_ready", "dbhealth_target_snapshot_generation", "dbhealth_targets"}
+
+// checkNamesExposed checks that every dbhealth_ metric the sources name,
+// except those in absent, is one the exporter exposes.
+func checkNamesExposed(t *testing.T, prom prometheus, sources map[string]string, absent ...string) {
+	t.Helper()
+	var names struct {
+		Data []string `json:"data"`
+	}
+	prom.get("/api/v1/label/__name__/values", &names)
+	exposed := map[string]bool{}
+	for _, n := range names.Data {
+		exposed[n] = true
+	}
+	for source, text := range sources {
+		for _, name := range metricNameRE.FindAllString(text, -1) {
+			if !exposed[name] && !exposed[name+"_bucket"] && !slices.Contains(absent, name) {
+				t.Errorf("%s names %s, which the exporter does not expose", source, name)
+			}
+		}
+	}
+}
+
 // selectors finds the vector selectors of an expression: metric names with
 // their label matchers.
 var selectorRE = regexp.MustCompile(`\b((?:dbhealth_[a-z_]+)|up)(\{[^}]*\})?`)
-
-// commentRE matches YAML comment lines (which name files, not metrics).
-var commentRE = regexp.MustCompile(`(?m)^\s*#.*$`)
 
 // metricNames finds the dbhealth_ names a text mentions.
 var metricNameRE = regexp.MustCompile(`\bdbhealth_[a-z_]+`)
@@ -229,7 +308,7 @@ func TestPrometheus_DashboardsAndRulesQueryWhatTheExporterExposes(t *testing.T) 
 	}
 	start(t, exporterBinary, []string{"--web.listen-address=" + exporterAddr, "--check.interval=500ms", "--check.timeout=250ms",
 		"--migrations.dir=" + examples, "--config.file=" + config}, "DATABASE_URL="+cluster.DSN("postgres"))
-	prom := startPrometheus(t, exporterAddr)
+	prom := startPrometheus(t, "dbhealth", exporterAddr)
 	prom.waitFor("the exporter to be scraped ready", func() bool { return prom.query("dbhealth_ready == 1") == 1 })
 
 	// (b) The database stops: DBHealthDatabaseDown fires in Prometheus.
@@ -240,42 +319,25 @@ func TestPrometheus_DashboardsAndRulesQueryWhatTheExporterExposes(t *testing.T) 
 	prom.waitFor("the alert to resolve", func() bool { return !prom.firing("DBHealthDatabaseDown") })
 
 	// (a) Every dashboard expression returns data; every rule expression
-	// runs, and each series it selects exists.
-	for name, expr := range dashboardExprs(t) {
-		if n := prom.query(expr); n == 0 {
-			t.Errorf("dashboard panel %s: no data for %s", name, expr)
+	// runs, and each series it selects exists. The fleet's rules select
+	// nothing here: they never fire for a single database.
+	checkQueries(t, prom, "dashboards/dbhealth-overview.json", "dbhealth", rulesOf(t, mainGroup))
+	for _, r := range rulesOf(t, fleetGroup) {
+		if n := prom.query(r.Expr); n != 0 {
+			t.Errorf("fleet rule %s: %d series from a single-target exporter, want none", r.Alert, n)
 		}
-	}
-	for _, r := range readRules(t) {
-		prom.query(r.Expr)
-		for _, sel := range selectorRE.FindAllString(r.Expr, -1) {
-			if n := prom.query(sel); n == 0 {
-				t.Errorf("rule %s: no series for %s", r.Alert, sel)
+		for _, name := range metricNameRE.FindAllString(r.Expr, -1) {
+			if n := prom.query(name); n != 0 {
+				t.Errorf("fleet rule %s selects %s, which a single-target exporter exposes too", r.Alert, name)
 			}
 		}
 	}
 
 	// (c) Every dbhealth_ metric named by the dashboard, the rules or
 	// docs/metrics.md is one the exporter exposes.
-	var names struct {
-		Data []string `json:"data"`
-	}
-	prom.get("/api/v1/label/__name__/values", &names)
-	exposed := map[string]bool{}
-	for _, n := range names.Data {
-		exposed[n] = true
-	}
-	sources := map[string]string{
-		"dashboards/dbhealth-overview.json": string(read(t, "dashboards/dbhealth-overview.json")),
-		"alerts/dbhealth.rules.yml":         commentRE.ReplaceAllString(string(read(t, "alerts/dbhealth.rules.yml")), ""),
-		"docs/metrics.md":                   string(read(t, "docs/metrics.md")),
-	}
-	fleetOnly := map[string]bool{"dbhealth_target_ready": true, "dbhealth_target_snapshot_generation": true, "dbhealth_targets": true}
-	for source, text := range sources {
-		for _, name := range metricNameRE.FindAllString(text, -1) {
-			if !exposed[name] && !exposed[name+"_bucket"] && !fleetOnly[name] { // this exporter is a sidecar
-				t.Errorf("%s names %s, which the exporter does not expose", source, name)
-			}
-		}
-	}
+	checkNamesExposed(t, prom, map[string]string{
+		"dashboards/dbhealth-overview.json":                   string(read(t, "dashboards/dbhealth-overview.json")),
+		"alerts/dbhealth.rules.yml (group " + mainGroup + ")": rulesText(rulesOf(t, mainGroup)),
+		"docs/metrics.md": string(read(t, "docs/metrics.md")),
+	}, fleetOnlyMetrics...)
 }

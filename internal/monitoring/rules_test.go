@@ -2,14 +2,23 @@ package monitoring
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v2"
 )
 
+// The rule groups of alerts/dbhealth.rules.yml: fleetGroup's rules select
+// series only an exporter in fleet mode exposes.
+const (
+	mainGroup  = "dbhealth"
+	fleetGroup = "dbhealth-fleet"
+)
+
 // rule is one alerting rule of alerts/dbhealth.rules.yml.
 type rule struct {
+	Group       string            `yaml:"-"`
 	Alert       string            `yaml:"alert"`
 	Expr        string            `yaml:"expr"`
 	For         string            `yaml:"for"`
@@ -30,9 +39,27 @@ func readRules(t *testing.T) []rule {
 	}
 	var rules []rule
 	for _, g := range file.Groups {
-		rules = append(rules, g.Rules...)
+		if g.Name != mainGroup && g.Name != fleetGroup {
+			t.Fatalf("alerts/dbhealth.rules.yml: group %q; the tests know %s and %s", g.Name, mainGroup, fleetGroup)
+		}
+		for _, r := range g.Rules {
+			r.Group = g.Name
+			rules = append(rules, r)
+		}
 	}
 	return rules
+}
+
+// rulesOf returns the rules of the named groups.
+func rulesOf(t *testing.T, groups ...string) []rule {
+	t.Helper()
+	var out []rule
+	for _, r := range readRules(t) {
+		if slices.Contains(groups, r.Group) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func TestAlerts_EachHasSeverityAnnotationsRunbookAndUnitTest(t *testing.T) {

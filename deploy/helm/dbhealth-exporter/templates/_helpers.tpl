@@ -59,3 +59,47 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- $path }}
 {{- end }}
+
+{{/*
+terminationGracePeriodSeconds, refused when shorter than the drain
+(shutdownDelaySeconds) plus the 10s the exporter then gives in-flight
+requests.
+*/}}
+{{- define "dbhealth-exporter.gracePeriod" -}}
+{{- $drain := int .Values.shutdownDelaySeconds }}
+{{- $grace := int .Values.terminationGracePeriodSeconds }}
+{{- if lt $grace (add $drain 10 | int) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must be at least shutdownDelaySeconds (%d) + 10: after the drain the exporter gives in-flight requests up to 10s before it exits" $grace $drain) }}
+{{- end }}
+{{- $grace }}
+{{- end }}
+
+{{/* Fleet mode: the headless Service that gives the shards their names. */}}
+{{- define "dbhealth-exporter.headlessName" -}}
+{{- printf "%s-shards" (include "dbhealth-exporter.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Fleet mode: the ConfigMap holding the configuration file, and its key. */}}
+{{- define "dbhealth-exporter.fleetConfigMap" -}}
+{{- .Values.fleet.existingConfigMap | default (printf "%s-config" (include "dbhealth-exporter.fullname" .)) }}
+{{- end }}
+
+{{- define "dbhealth-exporter.fleetConfigKey" -}}
+{{- if .Values.fleet.existingConfigMap }}
+{{- .Values.fleet.existingConfigMapKey }}
+{{- else }}
+{{- "dbhealth.yml" }}
+{{- end }}
+{{- end }}
+
+{{/*
+Fleet mode: the configuration file's text, from fleet.config given as a
+mapping or as the file's text (helm install --set-file fleet.config=...).
+*/}}
+{{- define "dbhealth-exporter.fleetConfigText" -}}
+{{- if kindIs "string" .Values.fleet.config }}
+{{- .Values.fleet.config }}
+{{- else }}
+{{- toYaml .Values.fleet.config }}
+{{- end }}
+{{- end }}
