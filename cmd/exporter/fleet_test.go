@@ -92,7 +92,7 @@ func TestFleet_200Targets_FailuresStayWithTheirTargets_SIGHUPAddsOne(t *testing.
 	main.Exec(t, "postgres", "DROP DATABASE db007 WITH (FORCE)")
 	other.Stop(t)
 	broken := time.Now()
-	reasons := map[string]string{"db007": "other", "other": "refused"}
+	reasons := map[string]string{"db007": "database_missing", "other": "refused"}
 	took := p.eventually("the two targets not ready with their reasons", 30*time.Second, func() bool {
 		ts := p.targets()
 		for name, reason := range reasons {

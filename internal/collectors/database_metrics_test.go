@@ -153,6 +153,7 @@ func TestDatabaseMetrics_FailureCounters_ExistAtZeroBeforeTheFirstFailure(t *tes
 # HELP dbhealth_check_failures_total Failed check runs by reason.
 # TYPE dbhealth_check_failures_total counter
 dbhealth_check_failures_total{check="database",reason="auth_failed",target="orders"} 0
+dbhealth_check_failures_total{check="database",reason="database_missing",target="orders"} 0
 dbhealth_check_failures_total{check="database",reason="dns",target="orders"} 0
 dbhealth_check_failures_total{check="database",reason="not_replica",target="orders"} 0
 dbhealth_check_failures_total{check="database",reason="other",target="orders"} 0

@@ -99,6 +99,12 @@ func TestDatabase_FailureReasons_OnRealServers(t *testing.T) {
 			c.CreateRole(t, "app", "right-password")
 			return prefer(c.RoleDSN("app", "wrong-password", "postgres")), DatabaseOptions{}, c.Addr()
 		}},
+		{ReasonDatabaseMissing, phaseAuth, func(t *testing.T) (string, DatabaseOptions, string) {
+			c := pgtest.New(t)
+			c.Exec(t, "postgres", "CREATE DATABASE orders")
+			c.Exec(t, "postgres", "DROP DATABASE orders")
+			return c.DSN("orders"), DatabaseOptions{}, c.Addr()
+		}},
 		{ReasonTooManyConnections, phaseAuth, func(t *testing.T) (string, DatabaseOptions, string) {
 			c := pgtest.New(t, pgtest.WithSetting("max_connections", "3"), pgtest.WithSetting("superuser_reserved_connections", "0"))
 			for i := 0; i < 3; i++ {

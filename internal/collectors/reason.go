@@ -18,6 +18,7 @@ const (
 	ReasonRefused            = "refused"
 	ReasonTimeout            = "timeout"
 	ReasonAuthFailed         = "auth_failed"
+	ReasonDatabaseMissing    = "database_missing" // the server is up; the DSN's database does not exist
 	ReasonTooManyConnections = "too_many_connections"
 	ReasonStartingUp         = "starting_up"
 	ReasonShuttingDown       = "shutting_down"
@@ -32,7 +33,7 @@ const (
 // a check that connects through WithFreshConn can fail with because of its
 // connection.
 func ConnectionReasons() []string {
-	return []string{ReasonRefused, ReasonTimeout, ReasonAuthFailed, ReasonTooManyConnections,
+	return []string{ReasonRefused, ReasonTimeout, ReasonAuthFailed, ReasonDatabaseMissing, ReasonTooManyConnections,
 		ReasonStartingUp, ReasonShuttingDown, ReasonDNS, ReasonTLS, ReasonOther}
 }
 
@@ -44,6 +45,8 @@ func Reason(err error) string {
 		switch pgErr.Code {
 		case "28P01", "28000": // invalid_password, invalid_authorization_specification
 			return ReasonAuthFailed
+		case "3D000": // invalid_catalog_name: dropped, renamed or never created
+			return ReasonDatabaseMissing
 		case "53300": // too_many_connections
 			return ReasonTooManyConnections
 		case "57P01", "57P02": // admin_shutdown, crash_shutdown

@@ -30,7 +30,7 @@ func TestReason_ClassifiesErrors(t *testing.T) {
 		{pg("57P03", "the database system is not accepting connections"), ReasonStartingUp},
 		{pg("57P03", "the database system is shutting down"), ReasonShuttingDown},
 		{pg("57P01", "terminating connection due to administrator command"), ReasonShuttingDown},
-		{pg("3D000", "database \"x\" does not exist"), ReasonOther},
+		{pg("3D000", "database \"x\" does not exist"), ReasonDatabaseMissing},
 		{&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, ReasonRefused},
 		{&net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("connect", syscall.ENOENT)}, ReasonRefused},
 		{&net.DNSError{Err: "no such host", Name: "db.invalid", IsNotFound: true}, ReasonDNS},

@@ -265,7 +265,7 @@ var faults = []fault{
 		heal: func(t *testing.T, f *faultEnv) {
 			f.cluster.Exec(t, "postgres", "ALTER ROLE app PASSWORD 'first-password'")
 		}},
-	{name: "database dropped", reason: collectors.ReasonOther, via: direct,
+	{name: "database dropped", reason: collectors.ReasonDatabaseMissing, via: direct,
 		inject: func(t *testing.T, f *faultEnv) { f.cluster.Exec(t, "postgres", "DROP DATABASE "+f.db+" WITH (FORCE)") },
 		heal:   func(t *testing.T, f *faultEnv) { f.cluster.Exec(t, "postgres", "CREATE DATABASE "+f.db) }},
 	{name: "replica until promoted", reason: collectors.ReasonReadOnly,

@@ -48,7 +48,7 @@ func TestCheck_DeclaresEveryReasonItCanReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := slices.Sorted(slices.Values(c.Reasons()))
-	want := []string{"ambiguous_tool", "auth_failed", "behind_expected_version", "checksum_mismatch", "dirty", "dns",
+	want := []string{"ambiguous_tool", "auth_failed", "behind_expected_version", "checksum_mismatch", "database_missing", "dirty", "dns",
 		"invalid_files", "locked", "missing_table", "other", "pending", "refused", "shutting_down", "starting_up",
 		"timeout", "tls", "too_many_connections", "unknown_applied", "unreadable_directory"}
 	if !slices.Equal(slices.Compact(got), want) {
