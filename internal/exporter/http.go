@@ -79,7 +79,7 @@ func (e *Exporter) routes() (http.Handler, *web.Server, error) {
 		promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}),
 	)
 	mux := http.NewServeMux()
-	mux.Handle(e.cfg.Web.TelemetryPath, readOnly(promhttp.InstrumentMetricHandler(e.registry, promhttp.HandlerFor(e.registry, promhttp.HandlerOpts{
+	mux.Handle(e.cfg.Web.TelemetryPath, probes.GetOnly(promhttp.InstrumentMetricHandler(e.registry, promhttp.HandlerFor(e.registry, promhttp.HandlerOpts{
 		EnableOpenMetrics: true,
 		// One target's exposition is small (about 16 KB); gzip would cost a
 		// third of each scrape's CPU (docs/benchmarks.md). A fleet's is
@@ -124,18 +124,6 @@ func (e *Exporter) serveReload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = w.Write([]byte("configuration reloaded\n"))
-}
-
-// readOnly answers 405 to anything but GET and HEAD, as the probes do.
-func readOnly(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
 }
 
 // ReloadWebConfig re-reads the web configuration file now (for SIGHUP and

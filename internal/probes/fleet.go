@@ -30,7 +30,7 @@ type Target struct {
 // /targets/<name>/readyz and /targets/<name>/readyz/<check>, with
 // ?verbose and ?exclude= as on /readyz.
 func RegisterFleet(mux *http.ServeMux, fleet Fleet) {
-	mux.Handle("/targets", getOnly(targetList{fleet}))
+	mux.Handle("/targets", GetOnly(targetList{fleet}))
 	ready := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, ok := fleet.Readiness(r.PathValue("target"))
 		if !ok {

@@ -64,7 +64,7 @@ func IsProbePath(path string) bool {
 // opts.Withhold is used. Register uses it for the exporter's own paths,
 // RegisterFleet for each target's.
 func NewReadiness(src Source, opts Options) http.Handler {
-	return getOnly(newReadiness(src, opts.Withhold))
+	return GetOnly(newReadiness(src, opts.Withhold))
 }
 
 // NewHandler returns a handler serving every probe path and the landing page.
@@ -80,20 +80,21 @@ func Register(mux *http.ServeMux, src Source, opts Options) {
 	if opts.MetricsPath == "" {
 		opts.MetricsPath = "/metrics"
 	}
-	live := getOnly(liveness{src})
+	live := GetOnly(liveness{src})
 	for _, p := range livenessPaths {
 		mux.Handle(p, live)
 	}
-	ready := getOnly(newReadiness(src, opts.Withhold))
+	ready := GetOnly(newReadiness(src, opts.Withhold))
 	for _, p := range readinessPaths {
 		mux.Handle(p, ready)
 	}
 	mux.Handle("/readyz/{check}", ready)
-	mux.Handle("/{$}", getOnly(newLanding(src, opts)))
+	mux.Handle("/{$}", GetOnly(newLanding(src, opts)))
 }
 
-// getOnly answers 405 to anything but GET and HEAD.
-func getOnly(h http.Handler) http.Handler {
+// GetOnly answers 405 to anything but GET and HEAD: the probes, the
+// landing page and the metrics read, never change.
+func GetOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
