@@ -75,7 +75,7 @@ func TestStats(t *testing.T) {
 	if got := slope([]float64{1, 100, 1000}, []float64{2, 101, 1001}); math.Abs(got-1) > 1e-9 {
 		t.Errorf("slope: %v", got)
 	}
-	if got := dur(seconds(math.NaN())); got != "0" {
+	if got := dur(seconds(math.NaN())); got != "–" {
 		t.Errorf("NaN: %q", got)
 	}
 }

@@ -109,8 +109,11 @@ func (r *results) costTable(p printer) {
 		rate := med(runs, func(f *fleetRun) float64 { return f.runs / secs(f) })
 		per := med(runs, func(f *fleetRun) float64 { return f.steady.procCPU[0].Seconds() / f.runs })
 		xacts := med(runs, func(f *fleetRun) float64 { return f.xacts / secs(f) })
-		srv := med(runs, func(f *fleetRun) float64 { return f.steady.trees[0] - r.serverIdle })
+		srv := max(0, med(runs, func(f *fleetRun) float64 { return f.steady.trees[0] - r.serverIdle }))
 		perConn := med(runs, func(f *fleetRun) float64 { return (f.steady.trees[0] - r.serverIdle) / (f.runs / secs(f)) })
+		if med(runs, func(f *fleetRun) float64 { return f.runs }) < minConns {
+			perConn = math.NaN()
+		}
 		others := med(runs, func(f *fleetRun) float64 { return f.steady.others })
 		p("| %d | %s | **%.4f** (%.2f %%) | %s | %s | %s | %s | %.3f | %s | %.2f |", k.n, k.label(), cpu, 100*cpu, number(rate),
 			dur(seconds(per)), number(rate), number(xacts), srv, dur(seconds(perConn)), others)
@@ -121,8 +124,11 @@ func (r *results) costTable(p printer) {
 			per := med(pr, func(x *pgeRun) float64 { return x.steady.procCPU[0].Seconds() / float64(len(x.scrapes)) })
 			conns := med(pr, func(x *pgeRun) float64 { return x.sessions / secs(x) })
 			xacts := med(pr, func(x *pgeRun) float64 { return x.xacts / secs(x) })
-			srv := med(pr, func(x *pgeRun) float64 { return x.steady.trees[0] - r.serverIdle })
+			srv := max(0, med(pr, func(x *pgeRun) float64 { return x.steady.trees[0] - r.serverIdle }))
 			perConn := med(pr, func(x *pgeRun) float64 { return (x.steady.trees[0] - r.serverIdle) / (x.sessions / secs(x)) })
+			if med(pr, func(x *pgeRun) float64 { return x.sessions }) < minConns {
+				perConn = math.NaN()
+			}
 			others := med(pr, func(x *pgeRun) float64 { return x.steady.others })
 			p("| %d | postgres_exporter /probe, pg_up only | **%.4f** (%.2f %%) | %s | %s | %s | %s | %.3f | %s | %.2f |", k.n, cpu, 100*cpu, number(rate),
 				dur(seconds(per)), number(conns), number(xacts), srv, dur(seconds(perConn)), others)
@@ -140,13 +146,23 @@ func (r *results) costTable(p printer) {
 		p("\nSlope (least squares over the sizes): **%.3f %% of a core per 100 targets**, %s of CPU per check run at the margin.",
 			100*s*100, dur(seconds(s*o.interval.Seconds())))
 	}
+	for _, k := range r.sizes() {
+		p("Backend starts per check run over the life of the exporter at %d targets%s (pg_stat_database against dbhealth_check_runs_total): %.2f.",
+			k.n, map[bool]string{true: " (scram-sha-256 + TLS)"}[k.auth], med(r.fleet[k], func(f *fleetRun) float64 { return f.perRun }))
+	}
 	p("Idle single-target exporter (the sidecar, one database, on a cluster of its own): %.4f cores.\n", r.sidecarCPU)
 }
 
-// seconds converts to a Duration; not a number (nothing measured) is 0.
+// minConns is how many connections a window needs before the server's CPU
+// per connection means anything: below it, the 10 ms ticks of
+// /proc/<pid>/stat and the idle cluster's own work dominate ("–").
+const minConns = 30
+
+// seconds converts to a Duration; not a number (nothing measured) becomes
+// one that dur prints "–".
 func seconds(s float64) time.Duration {
 	if math.IsNaN(s) || math.IsInf(s, 0) {
-		return 0
+		return math.MinInt64
 	}
 	return time.Duration(s * float64(time.Second))
 }
@@ -354,9 +370,9 @@ func (r *results) connTable(p printer) {
 				continue
 			}
 			client := med(runs, func(c *connRun) float64 { return c.client.Seconds() })
-			server := med(runs, func(c *connRun) float64 {
+			server := max(0, med(runs, func(c *connRun) float64 {
 				return c.server.Seconds() - r.serverIdle/float64(o.connRate)
-			})
+			}))
 			held := "–"
 			if mode == "warm" {
 				kib := med(runs, func(c *connRun) float64 { return float64(c.heldPrivate) })
