@@ -46,32 +46,56 @@ var (
 // Describe sends nothing: the collector is unchecked.
 func (c *FleetCollector) Describe(chan<- *prometheus.Desc) {}
 
-// Collect builds every target's metrics from one view.
+// Collect builds every target's metrics from one view. The metrics of
+// targets with labels pass through one relabelling goroutine, started at
+// the first such target: a labelSwitch before each target's metrics tells
+// it which labels follow.
 func (c *FleetCollector) Collect(ch chan<- prometheus.Metric) {
 	targets := c.view()
 	ch <- Gauge(descReady, Bool(c.ready()))
 	ch <- Gauge(descTargets, float64(len(targets)))
+	var relay chan prometheus.Metric
+	done := make(chan struct{})
+	defer func() {
+		if relay != nil {
+			close(relay)
+			<-done
+		}
+	}()
 	for _, t := range targets {
 		if len(t.Labels) == 0 {
 			collectTarget(ch, t.Snapshot)
 			continue
 		}
-		// The checks send to a channel of their own; each of their
-		// metrics is passed on with the target's labels added.
-		buf := make(chan prometheus.Metric, 64)
-		done := make(chan struct{})
-		pairs := labelPairs(t.Labels)
-		go func() {
-			defer close(done)
-			for m := range buf {
-				ch <- labeled{m, pairs}
-			}
-		}()
-		collectTarget(buf, t.Snapshot)
-		close(buf)
-		<-done
+		if relay == nil {
+			relay = make(chan prometheus.Metric, 256)
+			go relabel(relay, ch, done)
+		}
+		relay <- labelSwitch{labelPairs(t.Labels)}
+		collectTarget(relay, t.Snapshot)
 	}
 }
+
+// relabel passes the metrics from in on to out, each with the label pairs
+// of the last labelSwitch before it, and closes done when in is closed.
+func relabel(in <-chan prometheus.Metric, out chan<- prometheus.Metric, done chan<- struct{}) {
+	defer close(done)
+	var pairs []*dto.LabelPair
+	for m := range in {
+		if s, ok := m.(labelSwitch); ok {
+			pairs = s.pairs
+			continue
+		}
+		out <- labeled{m, pairs}
+	}
+}
+
+// labelSwitch tells relabel the labels of the metrics that follow. It goes
+// through the relay channel only, never to the registry.
+type labelSwitch struct{ pairs []*dto.LabelPair }
+
+func (labelSwitch) Desc() *prometheus.Desc  { return nil }
+func (labelSwitch) Write(*dto.Metric) error { return nil }
 
 func collectTarget(ch chan<- prometheus.Metric, snap *health.Snapshot) {
 	ch <- Gauge(descTargetReady, Bool(snap.Readiness == health.ReadinessReady), snap.Target)
