@@ -34,8 +34,8 @@ type Exporter struct {
 	handler   http.Handler
 	web       *web.Server
 	reloads   *reloadMetrics
-	fleet     bool         // fleet mode: fixed at start
-	slots     health.Slots // fleet mode: the bound on runs in flight
+	fleet     bool          // fleet mode: fixed at start
+	slots     *health.Slots // fleet mode: the bound on runs in flight
 	withhold  func(*http.Request) bool
 
 	shuttingDown atomic.Bool

@@ -24,7 +24,7 @@ type Engine struct {
 	store     *store
 	target    string
 	spread    bool
-	slots     Slots
+	slots     *Slots
 	tracer    trace.Tracer
 	now       func() time.Time
 	wedge     atomic.Int64 // nanoseconds: max(5 x longest interval, minWedge)

@@ -120,7 +120,7 @@ func TestEngine_WedgedSchedulerTurnsResultsStale(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go e.store.watch(ctx)
-	e.runOnce(ctx, e.defs[0]) // one run, then no more: a wedged schedule
+	e.runOnce(ctx, e.defs[0], false) // one run, then no more: a wedged schedule
 	waitFor(t, e.Snapshot, "ready", func(s *Snapshot) bool { return s.Readiness == ReadinessReady })
 	stoppedAt := time.Now()
 	snap := waitFor(t, e.Snapshot, "stale", func(s *Snapshot) bool { return s.Readiness == ReadinessNotReady })
@@ -262,5 +262,53 @@ func TestEngine_Concurrency_BoundsRunsInFlightAcrossEngines(t *testing.T) {
 	}
 	if most.Load() > 2 {
 		t.Fatalf("%d runs in flight at once; the bound is 2", most.Load())
+	}
+}
+
+func TestEngine_Concurrency_HangingTargetsLeaveAQuarterOfTheSlotsToTheOthers(t *testing.T) {
+	// Four slots, twelve targets whose check hangs for its whole timeout (a
+	// database that accepts TCP and never answers) and one that answers at
+	// once. After its first run a hanging check is slow: slow runs hold at
+	// most three slots, so the answering target always finds one free.
+	slots := NewSlots(4)
+	var hanging, most atomic.Int64
+	var quickRuns, quickBesideThree atomic.Int64
+	for i := range 12 {
+		var runs atomic.Int64
+		hang := checkerFunc(func(ctx context.Context) Result {
+			first := runs.Add(1) == 1
+			if !first {
+				n := hanging.Add(1)
+				defer hanging.Add(-1)
+				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+				}
+			}
+			<-ctx.Done()
+			return Result{Err: ctx.Err(), Reason: "timeout"}
+		})
+		startEngineWith(t, []Option{WithConcurrency(slots), WithTarget(fmt.Sprint("hanging", i))},
+			Definition{Name: "database", Checker: hang, Interval: 50 * time.Millisecond, Timeout: 40 * time.Millisecond})
+	}
+	quick := checkerFunc(func(context.Context) Result {
+		quickRuns.Add(1)
+		if hanging.Load() == 3 {
+			quickBesideThree.Add(1)
+		}
+		return Result{}
+	})
+	e := startEngineWith(t, []Option{WithConcurrency(slots), WithTarget("answering")},
+		Definition{Name: "database", Checker: quick, Interval: 50 * time.Millisecond, Timeout: 40 * time.Millisecond})
+	waitFor(t, e.Snapshot, "runs of the answering target beside three slow ones",
+		func(*Snapshot) bool { return quickBesideThree.Load() >= 10 })
+	if most.Load() > 3 {
+		t.Fatalf("%d slow runs in flight at once; with 4 slots they may hold 3", most.Load())
+	}
+}
+
+func TestSlots_ShareOfTheSlowRuns(t *testing.T) {
+	for n, want := range map[int]int{1: 1, 2: 2, 4: 3, 32: 24} {
+		if got := cap(NewSlots(n).slow); got != want {
+			t.Errorf("NewSlots(%d): %d slots for slow runs, want %d", n, got, want)
+		}
 	}
 }

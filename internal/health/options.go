@@ -1,6 +1,7 @@
 package health
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 type config struct {
 	target    string
 	spread    bool
-	slots     chan struct{}
+	slots     *Slots
 	now       func() time.Time
 	redact    func(string) string
 	details   func(any) any
@@ -62,13 +63,53 @@ func WithSpread() Option { return func(c *config) { c.spread = true } }
 // WithConcurrency shares a bound on runs in flight between the engines
 // given the same Slots: a run waits for a free slot before it starts, and
 // its timeout starts with it. Default: no bound.
-func WithConcurrency(s Slots) Option { return func(c *config) { c.slots = s } }
+func WithConcurrency(s *Slots) Option { return func(c *config) { c.slots = s } }
 
 // Slots bounds the check runs in flight across engines (WithConcurrency).
-type Slots chan struct{}
+//
+// A run whose previous run took at least half its timeout (a database that
+// accepts TCP and never answers, a blackholed address) is slow: it holds
+// its slot for its whole timeout. Slow runs share at most n - n/4 of the n
+// slots (at least one); the other quarter is always left to runs that
+// have been quick. A part of the fleet that hangs then delays its own
+// runs, queueing behind each other, and never the checks of the
+// databases that answer. A run with no previous run counts as quick.
+type Slots struct {
+	all  chan struct{} // every run in flight
+	slow chan struct{} // the slow runs among them
+}
 
 // NewSlots returns a bound of n runs in flight.
-func NewSlots(n int) Slots { return make(Slots, n) }
+func NewSlots(n int) *Slots {
+	n = max(n, 1)
+	return &Slots{all: make(chan struct{}, n), slow: make(chan struct{}, max(n-n/4, 1))}
+}
+
+// acquire waits for a slot, and a slow one first if slow, until ctx is
+// done; the release function is nil when it gave up.
+func (s *Slots) acquire(ctx context.Context, slow bool) (release func()) {
+	if slow {
+		select {
+		case s.slow <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	select {
+	case s.all <- struct{}{}:
+	case <-ctx.Done():
+		if slow {
+			<-s.slow
+		}
+		return nil
+	}
+	return func() {
+		<-s.all
+		if slow {
+			<-s.slow
+		}
+	}
+}
 
 // withClock replaces time.Now in tests.
 func withClock(now func() time.Time) Option { return func(c *config) { c.now = now } }

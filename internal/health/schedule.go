@@ -24,8 +24,10 @@ func (e *Engine) schedule(ctx context.Context, d Definition, wait time.Duration)
 			return
 		}
 	}
+	slow := false // the previous run took at least half its timeout
 	for {
-		stuck := e.runOnce(ctx, d)
+		stuck, took := e.runOnce(ctx, d, slow)
+		slow = took >= d.Timeout/2
 		if stuck != nil {
 			// The Checker ignored its deadline. Its timeout is published;
 			// the next run waits until it returns, so that a wedged
@@ -46,16 +48,16 @@ func (e *Engine) schedule(ctx context.Context, d Definition, wait time.Duration)
 }
 
 // runOnce runs the check once under its timeout, inside the run's span, and
-// publishes what it found. It returns a channel that closes when the
-// Checker finally returns if it overran the backstop, nil otherwise.
-func (e *Engine) runOnce(ctx context.Context, d Definition) (stuck <-chan struct{}) {
+// publishes what it found; slow takes a slow slot (Slots). It returns a
+// channel that closes when the Checker finally returns if it overran the
+// backstop, nil otherwise, and how long the run took.
+func (e *Engine) runOnce(ctx context.Context, d Definition, slow bool) (stuck <-chan struct{}, took time.Duration) {
 	if e.slots != nil {
-		select {
-		case e.slots <- struct{}{}:
-			defer func() { <-e.slots }()
-		case <-ctx.Done():
-			return nil
+		release := e.slots.acquire(ctx, slow)
+		if release == nil {
+			return nil, 0
 		}
+		defer release()
 	}
 	started := e.now()
 	e.lastStart.Store(started.UnixNano())
@@ -66,7 +68,7 @@ func (e *Engine) runOnce(ctx context.Context, d Definition) (stuck <-chan struct
 		e.store.publish(ctx, finishedRun{check: d.Name, started: started, finished: finished, result: res})
 	}
 	span.End(trace.WithTimestamp(finished))
-	return stuck
+	return stuck, finished.Sub(started)
 }
 
 // The reasons the engine itself gives: a run that overran its backstop, a
