@@ -64,7 +64,7 @@ func NewHTTPServer(h http.Handler, errorLog *log.Logger) *http.Server {
 // the metrics, the probes and the landing page, behind the web
 // configuration (TLS, basic auth on every path but the probes).
 func (e *Exporter) routes() (http.Handler, *web.Server, error) {
-	fleet := own{e}
+	fleet := fleetSource{e}
 	var src probes.Source = fleet
 	if e.fleet {
 		e.registry.MustRegister(metrics.NewFleetCollector(fleet.metricTargets, func() bool { return !e.shuttingDown.Load() }))

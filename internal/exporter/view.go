@@ -56,14 +56,14 @@ func (v *fleetView) find(name string) (*target, bool) {
 	return v.targets[i], true
 }
 
-// own is the exporter itself as a probes.Source in fleet mode: ready to
+// fleetSource is the exporter itself as a probes.Source in fleet mode: ready to
 // serve unless shutting down (a broken database never takes the exporter
 // out of its Service), alive while any target's checks start.
-type own struct{ e *Exporter }
+type fleetSource struct{ e *Exporter }
 
-func (o own) Snapshot() *health.Snapshot { return o.e.view.Load().own }
+func (o fleetSource) Snapshot() *health.Snapshot { return o.e.view.Load().own }
 
-func (o own) Liveness() health.Liveness {
+func (o fleetSource) Liveness() health.Liveness {
 	l := health.Liveness{OK: true}
 	for _, tg := range o.e.view.Load().targets {
 		tl := tg.engine.Liveness()
@@ -79,7 +79,7 @@ func (o own) Liveness() health.Liveness {
 }
 
 // Targets implements probes.Fleet.
-func (o own) Targets() []probes.Target {
+func (o fleetSource) Targets() []probes.Target {
 	v := o.e.view.Load()
 	out := make([]probes.Target, len(v.targets))
 	for i, tg := range v.targets {
@@ -89,7 +89,7 @@ func (o own) Targets() []probes.Target {
 }
 
 // Readiness implements probes.Fleet.
-func (o own) Readiness(name string) (http.Handler, bool) {
+func (o fleetSource) Readiness(name string) (http.Handler, bool) {
 	tg, ok := o.e.view.Load().find(name)
 	if !ok {
 		return nil, false
@@ -99,7 +99,7 @@ func (o own) Readiness(name string) (http.Handler, bool) {
 
 // metricTargets is what a scrape reads in fleet mode: every target's
 // snapshot, once.
-func (o own) metricTargets() []metrics.Target {
+func (o fleetSource) metricTargets() []metrics.Target {
 	v := o.e.view.Load()
 	out := make([]metrics.Target, len(v.targets))
 	for i, tg := range v.targets {
