@@ -22,7 +22,10 @@ func TestCustomChecks_AreChecksLikeAnyOther(t *testing.T) {
 	cluster := pgtest.New(t)
 	cluster.Exec(t, "postgres", "CREATE TABLE jobs (state text, payload text)")
 	rec := tracetest.NewSpanRecorder()
-	cfg := schedule(cluster.DSN("postgres"), 100*time.Millisecond, 80*time.Millisecond)
+	// A timeout roomy enough that no run times out on a loaded machine: the
+	// assertions read one snapshot, whose every check must have reached
+	// the database.
+	cfg := schedule(cluster.DSN("postgres"), time.Second, 900*time.Millisecond)
 	cfg.Checks.Custom = []exporter.Custom{
 		{Name: "jobs_queue", SQL: "select count(*) < 2 from jobs where state = 'queued'"},
 		{Name: "queue_depth", SQL: "select count(*) from jobs where state = 'queued'", Max: ptr(5.0), Check: exporter.Check{Critical: ptr(false)}},
