@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dbhealth/dbhealth-exporter/devtools/internal/benchkit"
 	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
 )
 
@@ -62,8 +63,8 @@ func measure(ctx context.Context, o options) (*results, error) {
 		return nil, err
 	}
 	res.machine = describeMachine()
-	res.machine.othersAtStart = waitQuiet(o.waitQuiet)
-	res.machine.loadStart = loadAvg()
+	res.machine.OthersAtStart = benchkit.WaitQuiet(o.waitQuiet, logf)
+	res.machine.LoadStart = benchkit.LoadAvg()
 
 	logf("starting four PostgreSQL clusters")
 	main, err := pgtest.Start()
@@ -71,7 +72,7 @@ func measure(ctx context.Context, o options) (*results, error) {
 		return nil, err
 	}
 	defer main.Close()
-	res.machine.postgres = serverVersion(ctx, main)
+	res.machine.Postgres = serverVersion(ctx, main)
 	if err := createDatabases(ctx, main, dbExporter, dbExporter1s, dbLibHealth, dbNaive); err != nil {
 		return nil, err
 	}
@@ -85,13 +86,13 @@ func measure(ctx context.Context, o options) (*results, error) {
 		defer l.cluster.Close()
 	}
 
-	var procs []*proc
+	var procs []*benchkit.Proc
 	defer func() {
 		for _, p := range procs {
-			p.stop()
+			p.Stop()
 		}
 	}()
-	keep := func(p *proc, err error) (*proc, error) {
+	keep := func(p *benchkit.Proc, err error) (*benchkit.Proc, error) {
 		if err == nil {
 			procs = append(procs, p)
 		}
@@ -106,7 +107,7 @@ func measure(ctx context.Context, o options) (*results, error) {
 	if err != nil {
 		return nil, err
 	}
-	waitFor := []*proc{ex10, ex1}
+	waitFor := []*benchkit.Proc{ex10, ex1}
 	for i, l := range lanes {
 		name := fmt.Sprintf("outage-%d-%s", i, l.sched.interval)
 		if l.exporter, err = keep(startExporter(binary, name, l.cluster.DSN("postgres"), tmp, l.sched)); err != nil {
@@ -116,15 +117,15 @@ func measure(ctx context.Context, o options) (*results, error) {
 	}
 	client := &http.Client{Timeout: 2 * time.Second}
 	for _, p := range waitFor {
-		if _, err := waitStatus(ctx, client, p.url+"/readyz", http.StatusOK, 10*time.Millisecond, 15*time.Second); err != nil {
-			return nil, fmt.Errorf("%s: %w; log:\n%s", p.name, err, tailFile(p.log))
+		if _, err := waitStatus(ctx, client, p.URL+"/readyz", http.StatusOK, 10*time.Millisecond, 15*time.Second); err != nil {
+			return nil, fmt.Errorf("%s: %w; log:\n%s", p.Name, err, benchkit.Tail(p.Log))
 		}
 	}
 	res.commands = append(res.commands,
 		fmt.Sprintf("DATABASE_URL=postgres://postgres@127.0.0.1:PORT/%s %s %s", dbExporter, o.exporter, join(exporterArgs("127.0.0.1:PORT", sched10))),
 		fmt.Sprintf("DATABASE_URL=postgres://postgres@127.0.0.1:PORT/%s %s %s", dbExporter1s, o.exporter, join(exporterArgs("127.0.0.1:PORT", sched1))))
 
-	body, err := get(client, ex10.url+"/readyz")
+	body, err := get(client, ex10.URL+"/readyz")
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +147,7 @@ func measure(ctx context.Context, o options) (*results, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, u := range []string{bare.url + "/readyz", lh.url + "/", naive.url + "/readyz"} {
+	for _, u := range []string{bare.URL + "/readyz", lh.URL + "/", naive.URL + "/readyz"} {
 		if _, err := waitStatus(ctx, client, u, http.StatusOK, 10*time.Millisecond, 15*time.Second); err != nil {
 			return nil, err
 		}
@@ -156,8 +157,8 @@ func measure(ctx context.Context, o options) (*results, error) {
 	// totals reads both exporters' own check figures, next to each
 	// pg_stat_database reading.
 	totals := func() (ex10Totals, ex1Totals checkTotals, err error) {
-		if ex10Totals, err = readCheckTotals(client, ex10.url); err == nil {
-			ex1Totals, err = readCheckTotals(client, ex1.url)
+		if ex10Totals, err = readCheckTotals(client, ex10.URL); err == nil {
+			ex1Totals, err = readCheckTotals(client, ex1.URL)
 		}
 		return ex10Totals, ex1Totals, err
 	}
@@ -175,9 +176,9 @@ func measure(ctx context.Context, o options) (*results, error) {
 	if res.outages, err = runLanes(ctx, lanes, o.outageReps, o.outageBudget); err != nil {
 		return nil, fmt.Errorf("outage measurement: %w", err)
 	}
-	idle := map[*proc]memory{}
-	for _, p := range []*proc{ex10, ex1, bare, lh, naive} {
-		if idle[p], err = readMemory(p.pid()); err != nil {
+	idle := map[*benchkit.Proc]benchkit.Memory{}
+	for _, p := range []*benchkit.Proc{ex10, ex1, bare, lh, naive} {
+		if idle[p], err = benchkit.ReadMemory(p.PID()); err != nil {
 			return nil, err
 		}
 	}
@@ -190,7 +191,7 @@ func measure(ctx context.Context, o options) (*results, error) {
 		return nil, err
 	}
 	for _, l := range lanes {
-		l.exporter.stop()
+		l.exporter.Stop()
 	}
 
 	// (b) and (c) at full rate, before /metrics has grown any heap: both
@@ -198,10 +199,10 @@ func measure(ctx context.Context, o options) (*results, error) {
 	logf("full rate: wrk %s on both exporters' /readyz at once", res.sustain)
 	var wg sync.WaitGroup
 	var werr10, werr1 error
-	mem10, mem1 := sampleMemory(ex10.pid(), 100*time.Millisecond), sampleMemory(ex1.pid(), 100*time.Millisecond)
+	mem10, mem1 := sampleMemory(ex10.PID(), 100*time.Millisecond), sampleMemory(ex1.PID(), 100*time.Millisecond)
 	wg.Add(2)
-	go func() { defer wg.Done(); res.sustain10, werr10 = w.run(ctx, res.sustain, ex10.url+"/readyz", nil) }()
-	go func() { defer wg.Done(); res.sustain1, werr1 = w.run(ctx, res.sustain, ex1.url+"/readyz", nil) }()
+	go func() { defer wg.Done(); res.sustain10, werr10 = w.run(ctx, res.sustain, ex10.URL+"/readyz", nil) }()
+	go func() { defer wg.Done(); res.sustain1, werr1 = w.run(ctx, res.sustain, ex1.URL+"/readyz", nil) }()
 	wg.Wait()
 	if err := errors.Join(werr10, werr1); err != nil {
 		return nil, err
@@ -217,12 +218,12 @@ func measure(ctx context.Context, o options) (*results, error) {
 	peak10, peak1 := mem10.stop(), mem1.stop()
 
 	// (a)
-	res.bare = &target{name: "bare net/http handler (constant)", url: bare.url + "/readyz", pid: bare.pid()}
-	exReady := &target{name: "exporter `/readyz`", url: ex10.url + "/readyz", pid: ex10.pid()}
-	exLive := &target{name: "exporter `/healthz`", url: ex10.url + "/healthz", pid: ex10.pid()}
-	exMetrics := &target{name: "exporter `/metrics` (as Prometheus asks: OpenMetrics, gzip)", url: ex10.url + "/metrics", header: prometheusHeader, pid: ex10.pid()}
-	lhTarget := &target{name: "alexliesenfeld/health `NewHandler`, same periodic check", url: lh.url + "/", pid: lh.pid()}
-	naiveTarget := &target{name: "naive: `SELECT 1` per request (pgxpool)", url: naive.url + "/readyz", pid: naive.pid()}
+	res.bare = &target{name: "bare net/http handler (constant)", url: bare.URL + "/readyz", pid: bare.PID()}
+	exReady := &target{name: "exporter `/readyz`", url: ex10.URL + "/readyz", pid: ex10.PID()}
+	exLive := &target{name: "exporter `/healthz`", url: ex10.URL + "/healthz", pid: ex10.PID()}
+	exMetrics := &target{name: "exporter `/metrics` (as Prometheus asks: OpenMetrics, gzip)", url: ex10.URL + "/metrics", header: prometheusHeader, pid: ex10.PID()}
+	lhTarget := &target{name: "alexliesenfeld/health `NewHandler`, same periodic check", url: lh.URL + "/", pid: lh.PID()}
+	naiveTarget := &target{name: "naive: `SELECT 1` per request (pgxpool)", url: naive.URL + "/readyz", pid: naive.PID()}
 	res.targets = []*target{res.bare, exReady, exLive, exMetrics, lhTarget, naiveTarget}
 	for r := range o.rounds {
 		for i := range res.targets {
@@ -248,20 +249,20 @@ func measure(ctx context.Context, o options) (*results, error) {
 
 	// One scrape at a time: the latency of a scrape by one Prometheus.
 	one := load{threads: 1, connections: 1, duration: o.load.duration}
-	logf("one connection: wrk %s %s/metrics", one, ex10.url)
-	if res.metricsOneConn, err = w.run(ctx, one, ex10.url+"/metrics", prometheusHeader); err != nil {
+	logf("one connection: wrk %s %s/metrics", one, ex10.URL)
+	if res.metricsOneConn, err = w.run(ctx, one, ex10.URL+"/metrics", prometheusHeader); err != nil {
 		return nil, err
 	}
 	res.metricsOneConnCmd = "wrk -s report.lua " + join(w.args(one, "http://127.0.0.1:PORT/metrics", prometheusHeader))
 
-	end := map[*proc]memory{}
-	for _, p := range []*proc{ex10, ex1, bare, lh, naive} {
-		if end[p], err = readMemory(p.pid()); err != nil {
+	end := map[*benchkit.Proc]benchkit.Memory{}
+	for _, p := range []*benchkit.Proc{ex10, ex1, bare, lh, naive} {
+		if end[p], err = benchkit.ReadMemory(p.PID()); err != nil {
 			return nil, err
 		}
 	}
-	peakOf := func(t *target) memory {
-		var m memory
+	peakOf := func(t *target) benchkit.Memory {
+		var m benchkit.Memory
 		for _, r := range t.runs {
 			if r.peak.RSS > m.RSS {
 				m = r.peak
@@ -269,7 +270,7 @@ func measure(ctx context.Context, o options) (*results, error) {
 		}
 		return m
 	}
-	hwm := func(p *proc) memory { m := end[p]; m.RSS = m.HWM; m.Anon, m.File = 0, 0; return m }
+	hwm := func(p *benchkit.Proc) benchkit.Memory { m := end[p]; m.RSS = m.HWM; m.Anon, m.File = 0, 0; return m }
 	ex10Name, ex1Name := "exporter, "+sched10.String(), "exporter, "+sched1.String()
 	res.memory = []memRow{
 		{process: ex10Name, situation: "idle", mem: idle[ex10]},
@@ -290,7 +291,7 @@ func measure(ctx context.Context, o options) (*results, error) {
 	}
 
 	// The naive server's backends flush their statistics when they exit.
-	naive.stop()
+	naive.Stop()
 	time.Sleep(time.Second)
 	s4, err := readStats(ctx, main, dbs)
 	if err != nil {
@@ -319,7 +320,7 @@ func measure(ctx context.Context, o options) (*results, error) {
 		{server: "naive SELECT 1 per request", probes: "side-by-side run; per minute of its wrk time", requests: naiveRequests, cost: cost(s2, s4, dbNaive), loaded: naiveLoaded},
 	}
 	res.finished = time.Now()
-	res.machine.loadEnd = loadAvg()
+	res.machine.LoadEnd = benchkit.LoadAvg()
 	logf("done")
 	return res, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dbhealth/dbhealth-exporter/devtools/internal/benchkit"
 	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
 )
 
@@ -160,7 +161,7 @@ func waitAccepting(ctx context.Context, c *pgtest.Cluster, timeout time.Duration
 type lane struct {
 	sched    schedule
 	cluster  *pgtest.Cluster
-	exporter *proc
+	exporter *benchkit.Proc
 	result   outage
 }
 
@@ -189,7 +190,7 @@ func runLanes(ctx context.Context, lanes []*lane, minReps int, budget time.Durat
 			if plan.stop == nil {
 				defer slow.Done()
 			}
-			l.result, errs[i] = measureOutages(ctx, l.cluster, l.exporter.url, l.sched, plan)
+			l.result, errs[i] = measureOutages(ctx, l.cluster, l.exporter.URL, l.sched, plan)
 		}()
 	}
 	slow.Wait()

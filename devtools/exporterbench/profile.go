@@ -11,6 +11,7 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/dbhealth/dbhealth-exporter/devtools/internal/benchkit"
 	"github.com/dbhealth/dbhealth-exporter/internal/bench"
 	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
 )
@@ -89,7 +90,7 @@ func profile(ctx context.Context, o options) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%-14s wrk %s: %.0f req/s, p50 %s, p99 %s -> %s\n", c.name, c.load, res.RPS(), dur(res.P50), dur(res.P99), file)
+		fmt.Printf("%-14s wrk %s: %.0f req/s, p50 %s, p99 %s -> %s\n", c.name, c.load, res.RPS(), benchkit.Dur(res.P50), benchkit.Dur(res.P99), file)
 	}
 	runtime.GC()
 	heap := filepath.Join(o.profile, "heap.pprof")

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/dbhealth/dbhealth-exporter/devtools/internal/benchkit"
 )
 
 // markdown renders the run: the machine, the commands, one table per
@@ -12,19 +14,8 @@ import (
 func (r *results) markdown() string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	m := r.machine
-
 	p("### Machine\n")
-	p("| | |\n|---|---|")
-	p("| CPUs (`nproc`) | %d |", m.cpus)
-	p("| CPU model (/proc/cpuinfo) | %s |", m.cpu)
-	p("| memory | %s |", m.memTotal)
-	p("| kernel | %s |", m.kernel)
-	p("| Go | %s |", m.goVersion)
-	p("| PostgreSQL | %s |", m.postgres)
-	p("| wrk | %s |", m.wrk)
-	p("| load average (1/5/15 min), start → end | %s → %s |", m.loadStart, m.loadEnd)
-	p("| CPU used by other processes just before the start | %.2f cores |", m.othersAtStart)
+	r.machine.Table(p)
 	p("| run | %s, %s |", r.started.UTC().Format("2006-01-02 15:04 MST"), r.finished.Sub(r.started).Round(time.Second))
 	p("")
 	p("### Commands\n")
@@ -51,7 +42,7 @@ func (r *results) throughput(p printer) {
 		"req/s and latencies are medians over the rounds; × bare is the median of each round's ratio to the bare handler of the same round. "+
 		"CPU: the server's, the rest of the machine's (not the server, not wrk) and the hypervisor's steal during the runs, in cores, medians; the machine has %d. "+
 		"Server CPU per request is the server's CPU time over its requests: unlike req/s, it hardly depends on what else the machine runs.\n",
-		r.load, r.rounds, r.machine.cpus)
+		r.load, r.rounds, r.machine.CPUs)
 	p("| server | bytes/response | req/s | req/s per round | × bare | p50 | p99 | p99.9 | errors, non-2xx | CPU server / others / steal | server CPU per request |")
 	p("|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|")
 	for _, t := range r.targets {
@@ -72,17 +63,17 @@ func (r *results) throughput(p printer) {
 			rounds = append(rounds, fmt.Sprintf("%.0f", m.RPS()))
 			errs += m.Errors + m.NonOK
 		}
-		p("| %s | %.0f | **%.0f** | %s | **%.2f** | %s | %s | %s | %d | %.2f / %.2f / %.2f | %s |", t.name, median(bytes), median(rps),
-			strings.Join(rounds, " / "), median(ratio), dur(time.Duration(median(p50))),
-			dur(time.Duration(median(p99))), dur(time.Duration(median(p999))), errs, median(server), median(other), median(steal),
-			dur(time.Duration(median(perReq))))
+		p("| %s | %.0f | **%.0f** | %s | **%.2f** | %s | %s | %s | %d | %.2f / %.2f / %.2f | %s |", t.name, benchkit.Median(bytes), benchkit.Median(rps),
+			strings.Join(rounds, " / "), benchkit.Median(ratio), benchkit.Dur(time.Duration(benchkit.Median(p50))),
+			benchkit.Dur(time.Duration(benchkit.Median(p99))), benchkit.Dur(time.Duration(benchkit.Median(p999))), errs, benchkit.Median(server), benchkit.Median(other), benchkit.Median(steal),
+			benchkit.Dur(time.Duration(benchkit.Median(perReq))))
 	}
 	one := r.metricsOneConn
 	p("\nOne scrape at a time (wrk `-t1 -c1 -d%s`, Prometheus' headers): exporter `/metrics` %.0f scrapes/s, "+
 		"p50 %s, p99 %s, max %s, %.0f bytes per response (gzip).\n",
-		one.Duration.Round(time.Second), one.RPS(), dur(one.P50), dur(one.P99), dur(one.Max), one.BytesPerResponse())
+		one.Duration.Round(time.Second), one.RPS(), benchkit.Dur(one.P50), benchkit.Dur(one.P99), benchkit.Dur(one.Max), one.BytesPerResponse())
 	p("Full rate (both exporters' `/readyz` under wrk `%s` at once): %.0f req/s (p99 %s) on the 10s exporter, %.0f req/s (p99 %s) on the 1s one.\n",
-		r.sustain, r.sustain10.RPS(), dur(r.sustain10.P99), r.sustain1.RPS(), dur(r.sustain1.P99))
+		r.sustain, r.sustain10.RPS(), benchkit.Dur(r.sustain10.P99), r.sustain1.RPS(), benchkit.Dur(r.sustain1.P99))
 }
 
 func (r *results) databaseCost(p printer) {
@@ -99,17 +90,17 @@ func (r *results) databaseCost(p printer) {
 		}
 		perK := "–"
 		if c.requests > 0 {
-			perK = number(float64(c.cost.xacts) * 1000 / float64(c.requests))
+			perK = benchkit.Number(float64(c.cost.xacts) * 1000 / float64(c.requests))
 		}
 		runs := "–"
 		switch {
 		case c.checks != nil && c.checks.runs > 0:
-			runs = fmt.Sprintf("%.0f, %s", c.checks.runs, dur(c.checks.mean))
+			runs = fmt.Sprintf("%.0f, %s", c.checks.runs, benchkit.Dur(c.checks.mean))
 		case c.checks != nil:
 			runs = "0"
 		}
 		p("| %s | %s | %s | %d | %d | %s | %d | %s | %s | %s |", c.server, c.probes, c.cost.window.Round(time.Second),
-			c.requests, c.cost.xacts, number(float64(c.cost.xacts)/minutes), c.cost.sessions, number(float64(c.cost.sessions)/minutes), runs, perK)
+			c.requests, c.cost.xacts, benchkit.Number(float64(c.cost.xacts)/minutes), c.cost.sessions, benchkit.Number(float64(c.cost.sessions)/minutes), runs, perK)
 	}
 	p("")
 }
@@ -122,9 +113,9 @@ func (r *results) memoryTable(p printer) {
 	p("| process | situation | VmRSS (anon + file) |")
 	p("|---|---|--:|")
 	for _, m := range r.memory {
-		v := fmt.Sprintf("%s (%s + %s)", mib(m.mem.RSS), mib(m.mem.Anon), mib(m.mem.File))
+		v := fmt.Sprintf("%s (%s + %s)", benchkit.MiB(m.mem.RSS), benchkit.MiB(m.mem.Anon), benchkit.MiB(m.mem.File))
 		if m.hwm || m.mem.RSS == 0 {
-			v = mib(m.mem.RSS)
+			v = benchkit.MiB(m.mem.RSS)
 		}
 		p("| %s | %s | %s |", m.process, m.situation, v)
 	}
@@ -142,11 +133,11 @@ func (r *results) outageTable(p printer) {
 	p("| exporter | repetitions | detection min / median / p90 / max | mean | recovery min / median / p90 / max | mean | bound | server start (median) |")
 	p("|---|--:|---|--:|---|--:|--:|--:|")
 	dist := func(ds []time.Duration) string {
-		return fmt.Sprintf("%s / %s / %s / %s", dur(quantile(ds, 0)), dur(medianDuration(ds)), dur(quantile(ds, 0.9)), dur(quantile(ds, 1)))
+		return fmt.Sprintf("%s / %s / %s / %s", benchkit.Dur(benchkit.Quantile(ds, 0)), benchkit.Dur(medianDuration(ds)), benchkit.Dur(benchkit.Quantile(ds, 0.9)), benchkit.Dur(benchkit.Quantile(ds, 1)))
 	}
 	for _, o := range r.outages {
-		p("| `%s` | %d | %s | %s | %s | %s | %s | %s |", o.sched, len(o.detect), dist(o.detect), dur(mean(o.detect)),
-			dist(o.recover), dur(mean(o.recover)), dur(o.sched.bound()), dur(medianDuration(o.startup)))
+		p("| `%s` | %d | %s | %s | %s | %s | %s | %s |", o.sched, len(o.detect), dist(o.detect), benchkit.Dur(mean(o.detect)),
+			dist(o.recover), benchkit.Dur(mean(o.recover)), benchkit.Dur(o.sched.bound()), benchkit.Dur(medianDuration(o.startup)))
 	}
 	p("")
 }
@@ -160,13 +151,13 @@ func (r *results) targetTable(p printer) {
 		for i := range t.runs {
 			xs = append(xs, t.runs[i].RPS()/base.runs[i].RPS())
 		}
-		return median(xs)
+		return benchkit.Median(xs)
 	}
 	ready, lh := r.targets[1], r.targets[4]
 	rb := ratio(ready, r.bare)
-	p("| `/readyz` ≥ 0.9 × the bare handler | %.3f × | %s |", rb, verdict(rb >= 0.9))
+	p("| `/readyz` ≥ 0.9 × the bare handler | %.3f × | %s |", rb, benchkit.Verdict(rb >= 0.9))
 	rl := ratio(ready, lh)
-	p("| `/readyz` above alexliesenfeld/health's handler | %.3f × | %s |", rl, verdict(rl > 1))
+	p("| `/readyz` above alexliesenfeld/health's handler | %.3f × | %s |", rl, benchkit.Verdict(rl > 1))
 
 	// Probes must add nothing: at full rate the database sees at most what
 	// it sees idle, give or take one check run in the window. The 1s
@@ -183,63 +174,20 @@ func (r *results) targetTable(p printer) {
 			independent = b <= 1.1*a+perRun/full.cost.window.Minutes()
 		}
 	}
-	p("| database cost independent of probe rate | %s | %s |", strings.Join(lines, "; "), verdict(independent))
+	p("| database cost independent of probe rate | %s | %s |", strings.Join(lines, "; "), benchkit.Verdict(independent))
 
-	mem := func(situation string) memory {
+	mem := func(situation string) benchkit.Memory {
 		for _, m := range r.memory {
 			if strings.HasPrefix(m.situation, situation) && strings.HasPrefix(m.process, "exporter, --check.interval=10s") {
 				return m.mem
 			}
 		}
-		return memory{}
+		return benchkit.Memory{}
 	}
 	idle, full, metrics := mem("idle"), mem("`/readyz` at full rate"), mem("side by side: `/metrics`")
 	p("| exporter RSS ≤ 20 MiB steady | idle %s; `/readyz` at full rate %s; after %d concurrent gzip scrapes %s | %s |",
-		mib(idle.RSS), mib(full.RSS), r.load.connections, mib(metrics.RSS), verdict(max(idle.RSS, full.RSS) <= 20*1024))
+		benchkit.MiB(idle.RSS), benchkit.MiB(full.RSS), r.load.connections, benchkit.MiB(metrics.RSS), benchkit.Verdict(max(idle.RSS, full.RSS) <= 20*1024))
 	one := r.metricsOneConn
-	p("| `/metrics` scrape ≤ 5 ms for one target | p50 %s, p99 %s (one connection) | %s |", dur(one.P50), dur(one.P99), verdict(one.P99 <= 5*time.Millisecond))
+	p("| `/metrics` scrape ≤ 5 ms for one target | p50 %s, p99 %s (one connection) | %s |", benchkit.Dur(one.P50), benchkit.Dur(one.P99), benchkit.Verdict(one.P99 <= 5*time.Millisecond))
 	p("")
-}
-
-func verdict(met bool) string {
-	if met {
-		return "met"
-	}
-	return "**missed**"
-}
-
-// dur formats a latency with three significant digits.
-func dur(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "-" + dur(-d)
-	case d < 100*time.Microsecond:
-		return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond))
-	case d < time.Millisecond:
-		return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
-	case d < 10*time.Millisecond:
-		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
-	case d < time.Second:
-		return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
-	}
-	return fmt.Sprintf("%.2f s", d.Seconds())
-}
-
-func mib(kib int64) string {
-	if kib == 0 {
-		return "–"
-	}
-	return fmt.Sprintf("%.1f MiB", float64(kib)/1024)
-}
-
-// number formats a rate: whole numbers from 1000, one decimal from 1,
-// three significant digits below.
-func number(x float64) string {
-	switch {
-	case math.Abs(x) >= 1000:
-		return fmt.Sprintf("%.0f", x)
-	case math.Abs(x) >= 1:
-		return fmt.Sprintf("%.1f", x)
-	}
-	return fmt.Sprintf("%.3g", x)
 }

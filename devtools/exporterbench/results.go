@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/dbhealth/dbhealth-exporter/devtools/internal/benchkit"
 )
 
 // target is one server and path of the side-by-side comparison.
@@ -19,7 +21,7 @@ type target struct {
 type measurement struct {
 	wrkResult
 	cpu  cpuShare
-	peak memory // the server's largest VmRSS during the run
+	peak benchkit.Memory // the server's largest VmRSS during the run
 }
 
 // measureTarget runs wrk on t once, watching the server's CPU and memory.
@@ -34,7 +36,7 @@ func measureTarget(ctx context.Context, w *wrk, l load, t *target) (measurement,
 
 // results is everything one run measured.
 type results struct {
-	machine  machine
+	machine  benchkit.Machine
 	load     load
 	rounds   int
 	targets  []*target
@@ -69,6 +71,6 @@ type costRow struct {
 // memRow is one process' memory in one situation.
 type memRow struct {
 	process, situation string
-	mem                memory
+	mem                benchkit.Memory
 	hwm                bool // mem is VmHWM, the peak over the process' life
 }

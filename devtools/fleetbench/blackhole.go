@@ -88,8 +88,8 @@ func (bn *bench) measureBlackhole(ctx context.Context, n, blackholed int) (*blac
 	if err != nil {
 		return nil, err
 	}
-	defer p.stop()
-	if err := p.waitOK(ctx, "/readyz", 30*time.Second); err != nil {
+	defer p.Stop()
+	if err := waitOK(ctx, p, "/readyz", 30*time.Second); err != nil {
 		return nil, err
 	}
 	if err := bn.c.waitSessions(ctx, healthy, before, 2*(o.interval+o.timeout)+30*time.Second); err != nil {
@@ -103,7 +103,7 @@ func (bn *bench) measureBlackhole(ctx context.Context, n, blackholed int) (*blac
 	if err != nil {
 		return nil, err
 	}
-	m := startMeter([]int{p.pid()}, nil)
+	m := startMeter([]int{p.PID()}, nil)
 	client := newClient(1, 30*time.Second)
 	defer client.CloseIdleConnections()
 	header := http.Header{"Accept": {prometheusAccept}}
@@ -115,7 +115,7 @@ func (bn *bench) measureBlackhole(ctx context.Context, n, blackholed int) (*blac
 	end := time.Now().Add(o.blackholeWindow)
 	for time.Now().Before(end) {
 		at := time.Now()
-		code, _, body, err := fetch(ctx, client, p.url+"/metrics", header)
+		code, _, body, err := fetch(ctx, client, p.URL+"/metrics", header)
 		if err != nil {
 			return nil, err
 		}

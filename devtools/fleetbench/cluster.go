@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dbhealth/dbhealth-exporter/devtools/internal/benchkit"
 	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
 )
 
@@ -119,7 +120,7 @@ func (c *cluster) passwordDSN(db string, tls bool) string {
 // postmaster is the cluster's postmaster pid (postmaster.pid's first
 // line).
 func (c *cluster) postmaster() int {
-	line, _, _ := strings.Cut(readFile(filepath.Join(c.DataDir(), "postmaster.pid")), "\n")
+	line, _, _ := strings.Cut(benchkit.ReadFile(filepath.Join(c.DataDir(), "postmaster.pid")), "\n")
 	pid, _ := strconv.Atoi(strings.TrimSpace(line))
 	return pid
 }

@@ -13,12 +13,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dbhealth/dbhealth-exporter/devtools/internal/benchkit"
 	"github.com/dbhealth/dbhealth-exporter/internal/collectors"
 	"github.com/dbhealth/dbhealth-exporter/internal/health"
 )
@@ -57,7 +57,7 @@ func connloadMain(args []string) int {
 	duration := fs.Duration("duration", 20*time.Second, "how long")
 	concurrency := fs.Int("concurrency", 32, "operations in flight at most")
 	_ = fs.Parse(args)
-	dsns := strings.Fields(readFile(*dsnFile))
+	dsns := strings.Fields(benchkit.ReadFile(*dsnFile))
 	if len(dsns) == 0 {
 		fmt.Fprintln(os.Stderr, "connload: no connection strings")
 		return 2
@@ -167,7 +167,7 @@ func connloadMain(args []string) int {
 	}
 	wg.Wait()
 	slices.Sort(lat)
-	fmt.Printf("DONE %d %d %d %d\n", len(lat)+errs, errs, int64(quantile(lat, 0.5)), int64(quantile(lat, 0.99)))
+	fmt.Printf("DONE %d %d %d %d\n", len(lat)+errs, errs, int64(benchkit.Quantile(lat, 0.5)), int64(benchkit.Quantile(lat, 0.99)))
 	_, _ = io.Copy(io.Discard, in)
 	for _, c := range conns {
 		_ = c.Close(ctx)
@@ -207,10 +207,10 @@ type connRun struct {
 	client        time.Duration // the child's CPU per operation
 	server        time.Duration // the cluster's CPU per operation
 	p50, p99      time.Duration
-	sessions      float64 // backend starts per operation
-	childRSS      memory  // after setup (warm: with every connection held)
-	heldPrivate   int64   // KiB the server's idle backends hold beyond the baseline (warm)
-	held          int     // idle backends counted
+	sessions      float64         // backend starts per operation
+	childRSS      benchkit.Memory // after setup (warm: with every connection held)
+	heldPrivate   int64           // KiB the server's idle backends hold beyond the baseline (warm)
+	held          int             // idle backends counted
 }
 
 // measureConn runs one child for variant and mode over the first n
@@ -235,7 +235,7 @@ func (bn *bench) measureConn(ctx context.Context, v connVariant, mode string, n 
 		"-rate", strconv.Itoa(o.connRate), "-duration", o.connDuration.String())
 	cmd.Env = cleanEnv()
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = benchkit.ChildAttr()
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -304,7 +304,7 @@ func idleBackends(postmaster int) (int64, int) {
 	var total int64
 	n := 0
 	for _, pid := range childrenOf(postmaster) {
-		cmdline := strings.ReplaceAll(readFile(fmt.Sprintf("/proc/%d/cmdline", pid)), "\x00", " ")
+		cmdline := strings.ReplaceAll(benchkit.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)), "\x00", " ")
 		if strings.HasPrefix(cmdline, "postgres: ") && strings.HasSuffix(strings.TrimSpace(cmdline), " idle") {
 			total += privateKiB(pid)
 			n++

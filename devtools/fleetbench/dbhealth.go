@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/dbhealth/dbhealth-exporter/devtools/internal/benchkit"
 )
 
 // fleetConfig is one fleet exporter's configuration file: n targets on c,
@@ -52,8 +54,8 @@ type fleetRun struct {
 	steady  usage         // procs[0]: the exporter; trees[0]: the fleet's cluster
 	runs    float64       // check runs in the steady window (one backend start each)
 	xacts   float64
-	idle    memory // at the end of the steady window, before any scrape
-	hwm     int64  // KiB, at the end
+	idle    benchkit.Memory // at the end of the steady window, before any scrape
+	hwm     int64           // KiB, at the end
 	// perRun is backend starts per check run over the exporter's life
 	// (dbhealth_check_runs_total against pg_stat_database.sessions).
 	perRun float64
@@ -71,8 +73,8 @@ type fleetRun struct {
 type bench struct {
 	o        options
 	c        *cluster
-	sidecar  *proc // the single-target exporter, on a cluster of its own
-	sideTree int   // its cluster's postmaster
+	sidecar  *benchkit.Proc // the single-target exporter, on a cluster of its own
+	sideTree int            // its cluster's postmaster
 	dir      string
 	pwFile   string
 }
@@ -101,9 +103,9 @@ func (bn *bench) measureFleet(ctx context.Context, n int, auth bool) (*fleetRun,
 	if err != nil {
 		return nil, err
 	}
-	defer p.stop()
+	defer p.Stop()
 	started := time.Now()
-	if err := p.waitOK(ctx, "/readyz", 30*time.Second); err != nil {
+	if err := waitOK(ctx, p, "/readyz", 30*time.Second); err != nil {
 		return nil, err
 	}
 	r := &fleetRun{n: n, auth: auth}
@@ -121,7 +123,7 @@ func (bn *bench) measureFleet(ctx context.Context, n int, auth bool) (*fleetRun,
 	if err != nil {
 		return nil, err
 	}
-	m := startMeter([]int{p.pid()}, []int{bn.c.postmaster()})
+	m := startMeter([]int{p.PID()}, []int{bn.c.postmaster()})
 	if err := sleep(ctx, o.window); err != nil {
 		return nil, err
 	}
@@ -131,8 +133,8 @@ func (bn *bench) measureFleet(ctx context.Context, n int, auth bool) (*fleetRun,
 		return nil, err
 	}
 	r.runs, r.xacts = s1.sessions-s0.sessions, s1.xacts-s0.xacts
-	r.idle = readMemory(p.pid())
-	logf("%s: steady %.3f cores, %.1f runs/s, RSS %.1f MiB", name, r.steady.procs[0], r.runs/r.steady.elapsed.Seconds(), r.idle.mib())
+	r.idle = readMemory(p.PID())
+	logf("%s: steady %.3f cores, %.1f runs/s, RSS %.1f MiB", name, r.steady.procs[0], r.runs/r.steady.elapsed.Seconds(), r.idle.MiB())
 
 	// Scrapes, one at a time over one connection, as Prometheus does:
 	// uncompressed and gzip in turn, then /targets.
@@ -145,7 +147,7 @@ func (bn *bench) measureFleet(ctx context.Context, n int, auth bool) (*fleetRun,
 		return nil, err
 	}
 	for i := range 2 {
-		b, err := runBlock(ctx, client, p.pid(), p.url+"/metrics", plainH, o.block)
+		b, err := runBlock(ctx, client, p.PID(), p.URL+"/metrics", plainH, o.block)
 		if err != nil {
 			return nil, err
 		}
@@ -160,12 +162,12 @@ func (bn *bench) measureFleet(ctx context.Context, n int, auth bool) (*fleetRun,
 			r.levels = gzipLevels(b.first)
 		}
 		r.plain = r.plain.merge(b)
-		if b, err = runBlock(ctx, client, p.pid(), p.url+"/metrics", gzipH, o.block); err != nil {
+		if b, err = runBlock(ctx, client, p.PID(), p.URL+"/metrics", gzipH, o.block); err != nil {
 			return nil, err
 		}
 		r.gzip = r.gzip.merge(b)
 	}
-	if r.list, err = runBlock(ctx, client, p.pid(), p.url+"/targets", nil, o.block); err != nil {
+	if r.list, err = runBlock(ctx, client, p.PID(), p.URL+"/targets", nil, o.block); err != nil {
 		return nil, err
 	}
 
@@ -178,15 +180,15 @@ func (bn *bench) measureFleet(ctx context.Context, n int, auth bool) (*fleetRun,
 	defer sideClient.CloseIdleConnections()
 	names := make([]string, n)
 	for i := range names {
-		names[i] = p.url + "/targets/" + dbName(i) + "/readyz"
+		names[i] = p.URL + "/targets/" + dbName(i) + "/readyz"
 	}
 	paths := []probePath{
 		{label: "fleet /targets/<name>/readyz", client: fleetClient, url: func(int) string { return names[rand.IntN(n)] }},
-		{label: "fleet /readyz", client: fleetClient, url: func(int) string { return p.url + "/readyz" }},
-		{label: "single-target /readyz", client: sideClient, url: func(int) string { return bn.sidecar.url + "/readyz" }},
+		{label: "fleet /readyz", client: fleetClient, url: func(int) string { return p.URL + "/readyz" }},
+		{label: "single-target /readyz", client: sideClient, url: func(int) string { return bn.sidecar.URL + "/readyz" }},
 	}
 	r.probeLat, r.probeFails = probeLoad(ctx, paths, o.probeRate, o.probeWorkers, o.probeDuration)
-	r.hwm = readMemory(p.pid()).HWM
+	r.hwm = readMemory(p.PID()).HWM
 	return r, nil
 }
 

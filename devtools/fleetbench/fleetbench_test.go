@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbhealth/dbhealth-exporter/devtools/internal/benchkit"
 	"github.com/dbhealth/dbhealth-exporter/internal/config"
 )
 
@@ -50,33 +51,18 @@ dbhealth_check_runs_total{check="database",result="failure",target="fb0001"} 3
 	}
 }
 
-func TestParseProcStat_CommandWithParentheses(t *testing.T) {
-	line := "1234 (postgres: a) b) S 99 1234 1234 0 -1 4194560 100 0 0 0 250 50 7 3 20 0 1 0 100 0 0"
-	st, ok := parseProcStat(line)
-	if !ok {
-		t.Fatal("not parsed")
-	}
-	if st.ppid != 99 || st.own != 300*tick || st.children != 10*tick {
-		t.Errorf("%+v", st)
-	}
-}
-
 func TestStats(t *testing.T) {
-	if got := median([]float64{3, 1, 2, 10}); got != 2.5 {
-		t.Errorf("median: %v", got)
-	}
-	ds := []time.Duration{5, 1, 4, 2, 3}
-	if got := quantile(ds, 0.5); got != 3 {
-		t.Errorf("p50: %v", got)
-	}
-	if got := quantile(ds, 0.99); got != 5 {
-		t.Errorf("p99: %v", got)
+	if got := med([]int{3, 1, 2, 10}, func(x int) float64 { return float64(x) }); got != 2.5 {
+		t.Errorf("med: %v", got)
 	}
 	if got := slope([]float64{1, 100, 1000}, []float64{2, 101, 1001}); math.Abs(got-1) > 1e-9 {
 		t.Errorf("slope: %v", got)
 	}
 	if got := dur(seconds(math.NaN())); got != "–" {
 		t.Errorf("NaN: %q", got)
+	}
+	if got := dur(0); got != "0" {
+		t.Errorf("zero: %q", got)
 	}
 }
 
@@ -130,7 +116,7 @@ func TestMarkdown_RendersEveryTable(t *testing.T) {
 	lat := []time.Duration{time.Millisecond, 2 * time.Millisecond}
 	fr := func(n int) *fleetRun {
 		return &fleetRun{n: n, steady: steady, runs: float64(n) * 3, xacts: float64(n) * 9,
-			idle: memory{RSS: 30000, Anon: 12000, File: 18000}, hwm: 60000,
+			idle: benchkit.Memory{RSS: 30000, Anon: 12000, File: 18000}, hwm: 60000,
 			plain:    block{latencies: lat, wire: 4 << 20, elapsed: time.Second, cpu: 500 * time.Millisecond},
 			gzip:     block{latencies: lat, wire: 300 << 10, elapsed: time.Second, cpu: 700 * time.Millisecond},
 			list:     block{latencies: lat, wire: 100 << 10, elapsed: time.Second, cpu: 100 * time.Millisecond},

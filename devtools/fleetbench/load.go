@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/dbhealth/dbhealth-exporter/devtools/internal/benchkit"
 )
 
 // prometheusAccept is the Accept header Prometheus sends with a scrape;
@@ -72,7 +74,7 @@ type block struct {
 // server's (pid's) CPU meanwhile.
 func runBlock(ctx context.Context, client *http.Client, pid int, url string, header http.Header, d time.Duration) (block, error) {
 	var b block
-	cpu0, start := procCPU(pid), time.Now()
+	cpu0, start := benchkit.ProcCPU(pid), time.Now()
 	for len(b.latencies) < 2 || time.Since(start) < d {
 		t := time.Now()
 		code, wire, body, err := fetch(ctx, client, url, header)
@@ -88,7 +90,7 @@ func runBlock(ctx context.Context, client *http.Client, pid int, url string, hea
 			b.first = body
 		}
 	}
-	b.elapsed, b.cpu = time.Since(start), procCPU(pid)-cpu0
+	b.elapsed, b.cpu = time.Since(start), benchkit.ProcCPU(pid)-cpu0
 	return b, nil
 }
 

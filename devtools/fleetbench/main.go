@@ -64,6 +64,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dbhealth/dbhealth-exporter/devtools/internal/benchkit"
 	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
 )
 
@@ -215,9 +216,9 @@ func logf(format string, args ...any) {
 func measure(ctx context.Context, o options) (*results, error) {
 	res := &results{o: o, machine: describeMachine(), started: time.Now(),
 		fleet: map[fleetKey][]*fleetRun{}, pge: map[int][]*pgeRun{}, conn: map[string][]*connRun{}, blackhole: map[int][]*blackholeRun{}}
-	res.machine.loadStart = loadAvg()
+	res.machine.LoadStart = benchkit.LoadAvg()
 	logf("waiting for a quiet machine (at most %s)", o.waitQuiet)
-	res.machine.othersAtStart = waitQuiet(o.waitQuiet)
+	res.machine.OthersAtStart = benchkit.WaitQuiet(o.waitQuiet, logf)
 
 	dir, err := os.MkdirTemp("", "fleetbench-")
 	if err != nil {
@@ -245,21 +246,21 @@ func measure(ctx context.Context, o options) (*results, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer bn.sidecar.stop()
-	if err := bn.sidecar.waitOK(ctx, "/readyz", 30*time.Second); err != nil {
+	defer bn.sidecar.Stop()
+	if err := waitOK(ctx, bn.sidecar, "/readyz", 30*time.Second); err != nil {
 		return nil, err
 	}
 
 	// The fleet's cluster idle, and the single-target exporter, with
 	// nothing else running.
-	m := startMeter([]int{bn.sidecar.pid()}, []int{c.postmaster()})
+	m := startMeter([]int{bn.sidecar.PID()}, []int{c.postmaster()})
 	if err := sleep(ctx, o.window); err != nil {
 		return nil, err
 	}
 	u := m.stop()
 	res.sidecarCPU, res.serverIdle = u.procs[0], u.trees[0]
-	res.sidecarRSS = readMemory(bn.sidecar.pid())
-	logf("idle: cluster %.3f cores, single-target exporter %.4f cores, %.1f MiB", res.serverIdle, res.sidecarCPU, res.sidecarRSS.mib())
+	res.sidecarRSS = readMemory(bn.sidecar.PID())
+	logf("idle: cluster %.3f cores, single-target exporter %.4f cores, %.1f MiB", res.serverIdle, res.sidecarCPU, res.sidecarRSS.MiB())
 
 	for r := range o.rounds {
 		logf("round %d of %d", r+1, o.rounds)
@@ -326,7 +327,7 @@ func measure(ctx context.Context, o options) (*results, error) {
 			return nil, err
 		}
 	}
-	res.machine.loadEnd = loadAvg()
+	res.machine.LoadEnd = benchkit.LoadAvg()
 	res.finished = time.Now()
 	return res, nil
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/dbhealth/dbhealth-exporter/devtools/internal/benchkit"
 )
 
 // pgeDefaultCollectors are the collectors postgres_exporter v0.20.1
@@ -38,8 +40,8 @@ type pgeRun struct {
 	steady   usage // procs[0]: postgres_exporter; trees[0]: the fleet's cluster
 	sessions float64
 	xacts    float64
-	scrapes  []scrape // those that started in the window
-	rss      memory   // at the end of the window, under its scrapes
+	scrapes  []scrape        // those that started in the window
+	rss      benchkit.Memory // at the end of the window, under its scrapes
 }
 
 // probeURL is postgres_exporter's /probe of one database.
@@ -55,14 +57,14 @@ func (bn *bench) measurePGE(ctx context.Context, n int) (*pgeRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer p.stop()
-	if err := p.waitOK(ctx, "/", 30*time.Second); err != nil {
+	defer p.Stop()
+	if err := waitOK(ctx, p, "/", 30*time.Second); err != nil {
 		return nil, err
 	}
 	dbs := bn.c.dbs[:n]
 	urls := make([]string, n)
 	for i, db := range dbs {
-		urls[i] = probeURL(p.url, bn.c.dsn(db, false))
+		urls[i] = probeURL(p.URL, bn.c.dsn(db, false))
 	}
 	sc := startScraper(ctx, urls, o.interval, o.interval, upLine)
 	defer sc.stop()
@@ -75,13 +77,13 @@ func (bn *bench) measurePGE(ctx context.Context, n int) (*pgeRun, error) {
 		return nil, err
 	}
 	from := time.Now()
-	m := startMeter([]int{p.pid()}, []int{bn.c.postmaster()})
+	m := startMeter([]int{p.PID()}, []int{bn.c.postmaster()})
 	if err := sleep(ctx, o.window); err != nil {
 		return nil, err
 	}
 	r := &pgeRun{n: n, steady: m.stop()}
 	to := time.Now()
-	r.rss = readMemory(p.pid())
+	r.rss = readMemory(p.PID())
 	s1, err := bn.c.readStats(ctx, dbs)
 	if err != nil {
 		return nil, err
@@ -96,7 +98,7 @@ func (bn *bench) measurePGE(ctx context.Context, n int) (*pgeRun, error) {
 		}
 	}
 	logf("postgres_exporter-%d: steady %.3f cores, %d probes (%d up), %.1f sessions/s, RSS %.1f MiB",
-		n, r.steady.procs[0], len(r.scrapes), ok, r.sessions/r.steady.elapsed.Seconds(), r.rss.mib())
+		n, r.steady.procs[0], len(r.scrapes), ok, r.sessions/r.steady.elapsed.Seconds(), r.rss.MiB())
 	return r, nil
 }
 
@@ -121,20 +123,20 @@ func (bn *bench) measurePGEDefault(ctx context.Context, probes int) (*pgeDefault
 	if err != nil {
 		return nil, err
 	}
-	defer p.stop()
-	if err := p.waitOK(ctx, "/", 30*time.Second); err != nil {
+	defer p.Stop()
+	if err := waitOK(ctx, p, "/", 30*time.Second); err != nil {
 		return nil, err
 	}
 	client := newClient(1, time.Minute)
 	defer client.CloseIdleConnections()
 	header := http.Header{"Accept": {prometheusAccept}, "Accept-Encoding": {"gzip"}}
-	target := probeURL(p.url, bn.c.dsn(dbName(0), false))
+	target := probeURL(p.URL, bn.c.dsn(dbName(0), false))
 	dbs := bn.c.dbs[:1]
 	s0, err := bn.c.readStats(ctx, dbs)
 	if err != nil {
 		return nil, err
 	}
-	m := startMeter([]int{p.pid()}, []int{bn.c.postmaster()})
+	m := startMeter([]int{p.PID()}, []int{bn.c.postmaster()})
 	r := &pgeDefault{probes: probes}
 	for range probes {
 		t := time.Now()

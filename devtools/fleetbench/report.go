@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/dbhealth/dbhealth-exporter/devtools/internal/benchkit"
 )
 
 type fleetKey struct {
@@ -17,13 +19,13 @@ type fleetKey struct {
 // results are every round's measurements.
 type results struct {
 	o                 options
-	machine           machine
+	machine           benchkit.Machine
 	started, finished time.Time
 	created           int
 	createTime        time.Duration
 	serverIdle        float64 // the fleet's cluster, idle, in cores
 	sidecarCPU        float64 // the single-target exporter, idle, in cores
-	sidecarRSS        memory
+	sidecarRSS        benchkit.Memory
 
 	fleet      map[fleetKey][]*fleetRun
 	pge        map[int][]*pgeRun
@@ -37,17 +39,8 @@ type printer func(format string, args ...any)
 func (r *results) markdown() string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	m := r.machine
 	p("#### Machine\n")
-	p("| | |\n|---|---|")
-	p("| CPUs (`nproc`) | %d |", m.cpus)
-	p("| CPU model (/proc/cpuinfo) | %s |", m.cpu)
-	p("| memory | %s |", m.memTotal)
-	p("| kernel | %s |", m.kernel)
-	p("| Go | %s |", m.goVers)
-	p("| PostgreSQL | %s |", m.postgres)
-	p("| load average (1/5/15 min), start → end | %s → %s |", m.loadStart, m.loadEnd)
-	p("| CPU used by other processes just before the start | %.2f cores |", m.othersAtStart)
+	r.machine.Table(p)
 	p("| run | %s, %s, %d rounds |", r.started.UTC().Format("2006-01-02 15:04 MST"), r.finished.Sub(r.started).Round(time.Second), r.o.rounds)
 	p("| databases | %d in one cluster, created in %s (`CREATE DATABASE` one after the other in one session) |", r.created, r.createTime.Round(100*time.Millisecond))
 	p("")
@@ -89,7 +82,7 @@ func (k fleetKey) label() string {
 }
 
 // othersCell is the CPU other sessions used during the windows, in cores.
-func othersCell(xs []float64) string { return fmt.Sprintf("%.2f", median(xs)) }
+func othersCell(xs []float64) string { return fmt.Sprintf("%.2f", benchkit.Median(xs)) }
 
 func (r *results) costTable(p printer) {
 	o := r.o
@@ -115,8 +108,8 @@ func (r *results) costTable(p printer) {
 			perConn = math.NaN()
 		}
 		others := med(runs, func(f *fleetRun) float64 { return f.steady.others })
-		p("| %d | %s | **%.4f** (%.2f %%) | %s | %s | %s | %s | %.3f | %s | %.2f |", k.n, k.label(), cpu, 100*cpu, number(rate),
-			dur(seconds(per)), number(rate), number(xacts), srv, dur(seconds(perConn)), others)
+		p("| %d | %s | **%.4f** (%.2f %%) | %s | %s | %s | %s | %.3f | %s | %.2f |", k.n, k.label(), cpu, 100*cpu, benchkit.Number(rate),
+			dur(seconds(per)), benchkit.Number(rate), benchkit.Number(xacts), srv, dur(seconds(perConn)), others)
 		if pr, ok := r.pge[k.n]; ok && !k.auth {
 			secs := func(x *pgeRun) float64 { return x.steady.elapsed.Seconds() }
 			cpu := med(pr, func(x *pgeRun) float64 { return x.steady.procs[0] })
@@ -130,8 +123,8 @@ func (r *results) costTable(p printer) {
 				perConn = math.NaN()
 			}
 			others := med(pr, func(x *pgeRun) float64 { return x.steady.others })
-			p("| %d | postgres_exporter /probe, pg_up only | **%.4f** (%.2f %%) | %s | %s | %s | %s | %.3f | %s | %.2f |", k.n, cpu, 100*cpu, number(rate),
-				dur(seconds(per)), number(conns), number(xacts), srv, dur(seconds(perConn)), others)
+			p("| %d | postgres_exporter /probe, pg_up only | **%.4f** (%.2f %%) | %s | %s | %s | %s | %.3f | %s | %.2f |", k.n, cpu, 100*cpu, benchkit.Number(rate),
+				dur(seconds(per)), benchkit.Number(conns), benchkit.Number(xacts), srv, dur(seconds(perConn)), others)
 		}
 	}
 	var x, y []float64
@@ -176,32 +169,25 @@ func (r *results) memoryTable(p printer) {
 	for _, k := range r.sizes() {
 		runs := r.fleet[k]
 		rss := med(runs, func(f *fleetRun) float64 { return float64(f.idle.RSS) })
-		p("| %d | %s | **%s** | %s | %s | %s |", k.n, k.label(), mibF(rss),
-			mibF(med(runs, func(f *fleetRun) float64 { return float64(f.idle.Anon) })),
-			mibF(med(runs, func(f *fleetRun) float64 { return float64(f.idle.File) })),
-			mibF(med(runs, func(f *fleetRun) float64 { return float64(f.hwm) })))
+		p("| %d | %s | **%s** | %s | %s | %s |", k.n, k.label(), benchkit.MiB(rss),
+			benchkit.MiB(med(runs, func(f *fleetRun) float64 { return float64(f.idle.Anon) })),
+			benchkit.MiB(med(runs, func(f *fleetRun) float64 { return float64(f.idle.File) })),
+			benchkit.MiB(med(runs, func(f *fleetRun) float64 { return float64(f.hwm) })))
 		if !k.auth {
 			x, y = append(x, float64(k.n)), append(y, rss)
 		}
 		if pr, ok := r.pge[k.n]; ok && !k.auth {
 			p("| %d | postgres_exporter /probe, pg_up only (under its scrapes) | %s | %s | %s | – |", k.n,
-				mibF(med(pr, func(x *pgeRun) float64 { return float64(x.rss.RSS) })),
-				mibF(med(pr, func(x *pgeRun) float64 { return float64(x.rss.Anon) })),
-				mibF(med(pr, func(x *pgeRun) float64 { return float64(x.rss.File) })))
+				benchkit.MiB(med(pr, func(x *pgeRun) float64 { return float64(x.rss.RSS) })),
+				benchkit.MiB(med(pr, func(x *pgeRun) float64 { return float64(x.rss.Anon) })),
+				benchkit.MiB(med(pr, func(x *pgeRun) float64 { return float64(x.rss.File) })))
 		}
 	}
-	p("| 1 | single-target exporter (sidecar), idle | %s | %s | %s | – |", mibF(float64(r.sidecarRSS.RSS)), mibF(float64(r.sidecarRSS.Anon)), mibF(float64(r.sidecarRSS.File)))
+	p("| 1 | single-target exporter (sidecar), idle | %s | %s | %s | – |", benchkit.MiB(float64(r.sidecarRSS.RSS)), benchkit.MiB(float64(r.sidecarRSS.Anon)), benchkit.MiB(float64(r.sidecarRSS.File)))
 	if len(x) >= 2 {
 		p("\nSlope of the idle VmRSS (least squares over the sizes): **%.1f KiB per target**.", slope(x, y))
 	}
 	p("")
-}
-
-func mibF(kib float64) string {
-	if kib == 0 {
-		return "–"
-	}
-	return fmt.Sprintf("%.1f MiB", kib/1024)
 }
 
 // perScrape is the server's CPU per request of a block, less what the
@@ -277,7 +263,7 @@ func (r *results) scrapeTable(p printer) {
 		p("\nFor scale: one `/probe` of postgres_exporter with its **default** collectors against this cluster (%d databases) returns %s (%s gzip, %d series) in %s; "+
 			"it costs postgres_exporter %s and PostgreSQL %s of CPU, and opens %.0f connections. Its per-database collectors report every database of the server, "+
 			"so on one cluster holding the whole fleet each probe is as large as the fleet: not a comparison this machine can run at 100 probes a second. The pg_up-only configuration above is the like-for-like one.\n",
-			r.created+1, size(float64(d.body)), size(float64(d.wire)), d.series, dur(quantile(d.latency, 0.5)), dur(d.cpu), dur(d.server), d.sessions)
+			r.created+1, size(float64(d.body)), size(float64(d.wire)), d.series, dur(benchkit.Quantile(d.latency, 0.5)), dur(d.cpu), dur(d.server), d.sessions)
 	}
 	p("")
 }
@@ -309,7 +295,7 @@ func durations(s []scrape) []time.Duration {
 
 // medQ is the median over the rounds of each round's q-quantile.
 func medQ[T any](runs []T, f func(T) []time.Duration, q float64) time.Duration {
-	return seconds(med(runs, func(x T) float64 { return quantile(f(x), q).Seconds() }))
+	return seconds(med(runs, func(x T) float64 { return benchkit.Quantile(f(x), q).Seconds() }))
 }
 
 func (r *results) probeTable(p printer) {
@@ -341,7 +327,7 @@ func (r *results) probeTable(p printer) {
 			}
 		}
 		ratio := med(runs, func(f *fleetRun) float64 {
-			return quantile(f.probeLat[tgt], 0.99).Seconds() / quantile(f.probeLat[single], 0.99).Seconds()
+			return benchkit.Quantile(f.probeLat[tgt], 0.99).Seconds() / benchkit.Quantile(f.probeLat[single], 0.99).Seconds()
 		})
 		p("| %d | %s / %s | %s / %s | %s / %s | %.2f | %d |", k.n, dur(q(tgt, 0.5)), dur(q(tgt, 0.99)), dur(q(own, 0.5)), dur(q(own, 0.99)),
 			dur(q(single, 0.5)), dur(q(single, 0.99)), ratio, fails)
@@ -377,7 +363,7 @@ func (r *results) connTable(p printer) {
 			if mode == "warm" {
 				kib := med(runs, func(c *connRun) float64 { return float64(c.heldPrivate) })
 				n := med(runs, func(c *connRun) float64 { return float64(c.held) })
-				held = fmt.Sprintf("%s for %.0f (%.0f KiB each)", mibF(kib), n, kib/math.Max(1, n))
+				held = fmt.Sprintf("%s for %.0f (%.0f KiB each)", benchkit.MiB(kib), n, kib/math.Max(1, n))
 			}
 			rate := float64(o.connRate)
 			p("| %s | %s | %s | %s | %s / %s | %.2f | %.3f, %.3f | %s | %s |", v.name, mode, dur(seconds(client)), dur(seconds(server)),
@@ -385,7 +371,7 @@ func (r *results) connTable(p printer) {
 				dur(seconds(med(runs, func(c *connRun) float64 { return c.p99.Seconds() }))),
 				med(runs, func(c *connRun) float64 { return c.sessions }),
 				client*rate, server*rate, held,
-				mibF(med(runs, func(c *connRun) float64 { return float64(c.childRSS.RSS) })))
+				benchkit.MiB(med(runs, func(c *connRun) float64 { return float64(c.childRSS.RSS) })))
 		}
 	}
 	p("")
@@ -408,9 +394,9 @@ func (r *results) blackholeTable(p printer) {
 		p("| %d | %.1f | %.1f | %.1f s / %.1f s / %.1f s | %.0f | %.3f |", b,
 			med(runs, func(x *blackholeRun) float64 { return x.healthyRuns / x.window.Seconds() }),
 			float64(o.largest()-b)/o.interval.Seconds(),
-			med(runs, func(x *blackholeRun) float64 { return quantileF(x.ages, 0.5) }),
-			med(runs, func(x *blackholeRun) float64 { return quantileF(x.ages, 0.99) }),
-			med(runs, func(x *blackholeRun) float64 { return quantileF(x.ages, 1) }),
+			med(runs, func(x *blackholeRun) float64 { return benchkit.Quantile(x.ages, 0.5) }),
+			med(runs, func(x *blackholeRun) float64 { return benchkit.Quantile(x.ages, 0.99) }),
+			med(runs, func(x *blackholeRun) float64 { return benchkit.Quantile(x.ages, 1) }),
 			med(runs, func(x *blackholeRun) float64 { return float64(x.stale) }),
 			med(runs, func(x *blackholeRun) float64 { return x.cpu }))
 	}
@@ -427,51 +413,31 @@ func (r *results) targetTable(p printer) {
 	p("| target | measured | |")
 	p("|---|---|---|")
 	cpu := med(runs, func(f *fleetRun) float64 { return f.steady.procs[0] })
-	p("| CPU under 10 %% of one core | %.2f %% | %s |", 100*cpu, verdict(cpu < 0.10))
+	p("| CPU under 10 %% of one core | %.2f %% | %s |", 100*cpu, benchkit.Verdict(cpu < 0.10))
 	if tls, ok := r.fleet[fleetKey{big.n, true}]; ok {
 		c := med(tls, func(f *fleetRun) float64 { return f.steady.procs[0] })
-		p("| the same, scram-sha-256 over TLS | %.2f %% | %s |", 100*c, verdict(c < 0.10))
+		p("| the same, scram-sha-256 over TLS | %.2f %% | %s |", 100*c, benchkit.Verdict(c < 0.10))
 	}
 	rss := med(runs, func(f *fleetRun) float64 { return float64(f.idle.RSS) })
 	hwm := med(runs, func(f *fleetRun) float64 { return float64(f.hwm) })
-	p("| RSS under 64 MiB | idle %s, peak %s (after the scrapes) | %s |", mibF(rss), mibF(hwm), verdict(rss < 64*1024 && hwm < 64*1024))
+	p("| RSS under 64 MiB | idle %s, peak %s (after the scrapes) | %s |", benchkit.MiB(rss), benchkit.MiB(hwm), benchkit.Verdict(rss < 64*1024 && hwm < 64*1024))
 	p99 := medQ(runs, func(f *fleetRun) []time.Duration { return f.plain.latencies }, 0.99)
 	p99g := medQ(runs, func(f *fleetRun) []time.Duration { return f.gzip.latencies }, 0.99)
 	p50 := medQ(runs, func(f *fleetRun) []time.Duration { return f.plain.latencies }, 0.5)
-	p("| `/metrics` scrape under 100 ms | p50 %s, p99 %s; gzip p99 %s | %s |", dur(p50), dur(p99), dur(p99g), verdict(p99 < 100*time.Millisecond))
+	p("| `/metrics` scrape under 100 ms | p50 %s, p99 %s; gzip p99 %s | %s |", dur(p50), dur(p99), dur(p99g), benchkit.Verdict(p99 < 100*time.Millisecond))
 	ratio := med(runs, func(f *fleetRun) float64 {
-		return quantile(f.probeLat["fleet /targets/<name>/readyz"], 0.99).Seconds() / quantile(f.probeLat["single-target /readyz"], 0.99).Seconds()
+		return benchkit.Quantile(f.probeLat["fleet /targets/<name>/readyz"], 0.99).Seconds() / benchkit.Quantile(f.probeLat["single-target /readyz"], 0.99).Seconds()
 	})
-	p("| probe p99 unchanged from the single-target exporter | `/targets/<name>/readyz` p99 ÷ single-target `/readyz` p99 = %.2f | %s |", ratio, verdict(ratio < 1.25))
+	p("| probe p99 unchanged from the single-target exporter | `/targets/<name>/readyz` p99 ÷ single-target `/readyz` p99 = %.2f | %s |", ratio, benchkit.Verdict(ratio < 1.25))
 	p("")
 }
 
-func verdict(met bool) string {
-	if met {
-		return "met"
-	}
-	return "**missed**"
-}
-
-// dur formats a duration with about three significant digits.
+// dur formats a duration as benchkit.Dur does, but none at all as "0".
 func dur(d time.Duration) string {
-	switch {
-	case d < 0 && d > math.MinInt64:
-		return "-" + dur(-d)
-	case d < 0:
-		return "–"
-	case d == 0:
+	if d == 0 {
 		return "0"
-	case d < 100*time.Microsecond:
-		return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond))
-	case d < time.Millisecond:
-		return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
-	case d < 10*time.Millisecond:
-		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
-	case d < time.Second:
-		return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
 	}
-	return fmt.Sprintf("%.2f s", d.Seconds())
+	return benchkit.Dur(d)
 }
 
 // size formats a byte count.
@@ -483,16 +449,4 @@ func size(b float64) string {
 		return fmt.Sprintf("%.1f KiB", b/(1<<10))
 	}
 	return fmt.Sprintf("%.0f B", b)
-}
-
-// number formats a rate: whole numbers from 1000, one decimal from 1,
-// three significant digits below.
-func number(x float64) string {
-	switch {
-	case math.Abs(x) >= 1000:
-		return fmt.Sprintf("%.0f", x)
-	case math.Abs(x) >= 1:
-		return fmt.Sprintf("%.1f", x)
-	}
-	return fmt.Sprintf("%.3g", x)
 }

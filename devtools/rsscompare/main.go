@@ -21,25 +21,22 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"debug/buildinfo"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/dbhealth/dbhealth-exporter/devtools/internal/benchkit"
 	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
 )
 
@@ -51,11 +48,18 @@ type server struct {
 
 	size    int64
 	modules int
-	idle    []memory // one per round
-	loaded  []memory
+	idle    []benchkit.Memory // one per round
+	loaded  []benchkit.Memory
 }
 
-type memory struct{ RSS, HWM, Anon, File int64 } // KiB
+// readyPath answers 200 once the server is ready: /readyz
+// (postgres_exporter: /metrics).
+func (s *server) readyPath() string {
+	if s.pge {
+		return "/metrics"
+	}
+	return "/readyz"
+}
 
 type binaries []string
 
@@ -148,29 +152,29 @@ func round(r int, order []*server, dsn, logDir string, idle time.Duration, scrap
 		names[i] = s.name
 	}
 	logf("round %d: order %s", r+1, strings.Join(names, ", "))
-	procs := make([]*proc, len(order))
+	procs := make([]*benchkit.Proc, len(order))
 	defer func() {
 		for _, p := range procs {
 			if p != nil {
-				p.stop()
+				p.Stop()
 			}
 		}
 	}()
 	for i, s := range order {
-		p, err := start(s, dsn, filepath.Join(logDir, fmt.Sprintf("%s-%d.log", s.name, r)))
+		p, err := start(s, dsn, logDir, fmt.Sprintf("%s-%d", s.name, r))
 		if err != nil {
 			return err
 		}
 		procs[i] = p
 	}
-	for _, p := range procs {
-		if err := p.waitReady(30 * time.Second); err != nil {
+	for i, p := range procs {
+		if err := waitReady(p, order[i].readyPath(), 30*time.Second); err != nil {
 			return err
 		}
 	}
 	time.Sleep(idle)
 	for i, s := range order {
-		m, err := readMemory(procs[i].cmd.Process.Pid)
+		m, err := benchkit.ReadMemory(procs[i].PID())
 		if err != nil {
 			return err
 		}
@@ -179,15 +183,15 @@ func round(r int, order []*server, dsn, logDir string, idle time.Duration, scrap
 	}
 	for i, s := range order {
 		p := procs[i]
-		if err := hammer(p.url+"/metrics", scrapes, scrapeConns, prometheusHeader); err != nil {
+		if err := hammer(p.URL+"/metrics", scrapes, scrapeConns, prometheusHeader); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 		if !s.pge {
-			if err := hammer(p.url+"/readyz", probes, conns, nil); err != nil {
+			if err := hammer(p.URL+"/readyz", probes, conns, nil); err != nil {
 				return fmt.Errorf("%s: %w", s.name, err)
 			}
 		}
-		m, err := readMemory(p.cmd.Process.Pid)
+		m, err := benchkit.ReadMemory(p.PID())
 		if err != nil {
 			return err
 		}
@@ -238,56 +242,30 @@ func hammer(url string, n, conns int, header http.Header) error {
 	return <-errs
 }
 
-type proc struct {
-	cmd  *exec.Cmd
-	url  string
-	log  string
-	pge  bool
-	done chan struct{}
+// start runs s's binary against dsn on a free loopback port, its output
+// in logDir.
+func start(s *server, dsn, logDir, name string) (*benchkit.Proc, error) {
+	return benchkit.StartServer(name, logDir, func(addr string) *exec.Cmd {
+		cmd := exec.Command(s.binary, "--web.listen-address="+addr)
+		env := benchkit.CleanEnv("DATA_SOURCE_", "GODEBUG=", "GOGC=", "GOMEMLIMIT=")
+		if s.pge {
+			env = append(env, "DATA_SOURCE_NAME="+dsn)
+		} else {
+			env = append(env, "DATABASE_URL="+dsn)
+		}
+		cmd.Env = env
+		cmd.Dir = logDir // postgres_exporter looks for its optional config file here
+		return cmd
+	})
 }
 
-func start(s *server, dsn, logPath string) (*proc, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	cmd := exec.Command(s.binary, "--web.listen-address="+addr)
-	env := cleanEnv()
-	if s.pge {
-		env = append(env, "DATA_SOURCE_NAME="+dsn)
-	} else {
-		env = append(env, "DATABASE_URL="+dsn)
-	}
-	cmd.Env = env
-	cmd.Dir = filepath.Dir(logPath) // postgres_exporter looks for its optional config file here
-	f, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		return nil, err
-	}
-	p := &proc{cmd: cmd, url: "http://" + addr, log: logPath, pge: s.pge, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); f.Close(); close(p.done) }()
-	return p, nil
-}
-
-// waitReady polls /readyz (postgres_exporter: /metrics) until it answers 200.
-func (p *proc) waitReady(timeout time.Duration) error {
-	path := "/readyz"
-	if p.pge {
-		path = "/metrics"
-	}
+// waitReady polls path of p until it answers 200.
+func waitReady(p *benchkit.Proc, path string, timeout time.Duration) error {
 	client := &http.Client{Timeout: 2 * time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.url+path, nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.URL+path, nil)
 		if resp, err := client.Do(req); err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
@@ -297,73 +275,23 @@ func (p *proc) waitReady(timeout time.Duration) error {
 			}
 		}
 		select {
-		case <-p.done:
-			b, _ := os.ReadFile(p.log)
-			return fmt.Errorf("%s exited:\n%s", p.cmd.Path, b)
+		case <-p.Done():
+			b, _ := os.ReadFile(p.Log)
+			return fmt.Errorf("%s exited:\n%s", p.Cmd.Path, b)
 		case <-ctx.Done():
-			return fmt.Errorf("%s: no 200 from %s within %s", p.cmd.Path, path, timeout)
+			return fmt.Errorf("%s: no 200 from %s within %s", p.Cmd.Path, path, timeout)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
 
-func (p *proc) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-// cleanEnv is the environment without OpenTelemetry or libpq settings.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "OTEL_") || strings.HasPrefix(kv, "PG") || strings.HasPrefix(kv, "DATABASE_URL=") ||
-			strings.HasPrefix(kv, "DATA_SOURCE_") || strings.HasPrefix(kv, "GODEBUG=") || strings.HasPrefix(kv, "GOGC=") || strings.HasPrefix(kv, "GOMEMLIMIT=") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
-}
-
-func readMemory(pid int) (memory, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return memory{}, err
-	}
-	defer f.Close()
-	var m memory
-	fields := map[string]*int64{"VmRSS:": &m.RSS, "VmHWM:": &m.HWM, "RssAnon:": &m.Anon, "RssFile:": &m.File}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		parts := strings.Fields(sc.Text())
-		if len(parts) >= 2 {
-			if p, ok := fields[parts[0]]; ok {
-				*p, _ = strconv.ParseInt(parts[1], 10, 64)
-			}
-		}
-	}
-	return m, sc.Err()
-}
-
 // median of one field over the rounds, in MiB.
-func median(ms []memory, field func(memory) int64) string {
-	v := make([]int64, len(ms))
+func median(ms []benchkit.Memory, field func(benchkit.Memory) int64) string {
+	kib := make([]float64, len(ms))
 	for i, m := range ms {
-		v[i] = field(m)
+		kib[i] = float64(field(m))
 	}
-	slices.Sort(v)
-	var kib float64
-	if n := len(v); n%2 == 1 {
-		kib = float64(v[n/2])
-	} else {
-		kib = float64(v[n/2-1]+v[n/2]) / 2
-	}
-	return fmt.Sprintf("%.1f", kib/1024)
+	return fmt.Sprintf("%.1f", benchkit.Median(kib)/1024)
 }
 
 func markdown(servers []*server, rounds int, idle time.Duration, scrapes, scrapeConns, probes, conns int) string {
@@ -373,10 +301,10 @@ func markdown(servers []*server, rounds int, idle time.Duration, scrapes, scrape
 		rounds, idle, scrapes, scrapeConns, probes, conns)
 	b.WriteString("| binary | size (MB) | modules | VmRSS idle | RssAnon idle | RssFile idle | VmRSS after load | RssAnon after load | RssFile after load | VmHWM |\n")
 	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-	rss := func(m memory) int64 { return m.RSS }
-	anon := func(m memory) int64 { return m.Anon }
-	file := func(m memory) int64 { return m.File }
-	hwm := func(m memory) int64 { return m.HWM }
+	rss := func(m benchkit.Memory) int64 { return m.RSS }
+	anon := func(m benchkit.Memory) int64 { return m.Anon }
+	file := func(m benchkit.Memory) int64 { return m.File }
+	hwm := func(m benchkit.Memory) int64 { return m.HWM }
 	for _, s := range servers {
 		fmt.Fprintf(&b, "| %s | %.1f | %d | %s | %s | %s | %s | %s | %s | %s |\n", s.name, float64(s.size)/1e6, s.modules,
 			median(s.idle, rss), median(s.idle, anon), median(s.idle, file),
