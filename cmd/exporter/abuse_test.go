@@ -13,16 +13,11 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -86,7 +81,7 @@ type victim struct {
 // web configuration file and waits until it answers /livez.
 func startVictim(t *testing.T, bin, dsn, webConfig string, roots *x509.CertPool) *victim {
 	t.Helper()
-	v := &victim{t: t, addr: freeAddr(t), scheme: "http", roots: roots, output: &testtools.Buffer{}, exited: make(chan struct{})}
+	v := &victim{t: t, addr: testtools.FreeAddr(t), scheme: "http", roots: roots, output: &testtools.Buffer{}, exited: make(chan struct{})}
 	if roots != nil {
 		v.scheme = "https"
 	}
@@ -632,24 +627,13 @@ type servingCert struct {
 
 func newServingCert(t *testing.T, serial int64) servingCert {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	certPEM, keyPEM := testtools.SelfSignedCert(t, serial)
+	block, _ := pem.Decode(certPEM)
+	leaf, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "dbhealth abuse test"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-	leaf, _ := x509.ParseCertificate(der)
-	return servingCert{leaf: leaf,
-		certPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		keyPEM:  string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))}
+	return servingCert{leaf: leaf, certPEM: string(certPEM), keyPEM: string(keyPEM)}
 }
 
 // write puts the pair in dir/tls.key and dir/tls.crt, the key first: in

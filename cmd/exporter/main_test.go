@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -37,21 +36,11 @@ type exporterProc struct {
 	code   int
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // startExporter runs the binary with args and env (added to a clean
 // environment) and waits until it serves /livez.
 func startExporter(t *testing.T, env []string, args ...string) *exporterProc {
 	t.Helper()
-	p := &exporterProc{t: t, addr: freeAddr(t), output: &testtools.Buffer{}, seen: &testtools.Buffer{}, exited: make(chan struct{})}
+	p := &exporterProc{t: t, addr: testtools.FreeAddr(t), output: &testtools.Buffer{}, seen: &testtools.Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(binary, append([]string{"--web.listen-address=" + p.addr}, args...)...)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "PGCONNECT_TIMEOUT=5"}, env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output

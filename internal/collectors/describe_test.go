@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
+	"github.com/dbhealth/dbhealth-exporter/internal/testtools"
 )
 
 // connectError is the error a check run with timeout gets from the pool
@@ -55,17 +56,6 @@ func queryError(t *testing.T, dsn, sql string, timeout time.Duration) error {
 	return err
 }
 
-// freeAddr is a TCP address nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // The formatter is a pure function; its inputs here are the errors pgx
 // returns against real servers (captured in the test, not built by hand:
 // pgconn's per-attempt errors are unexported), so each case shows what the
@@ -79,7 +69,7 @@ func TestDescribe_RealConnectAndQueryErrors_OneClauseWithPhaseAddressAndCause(t 
 	stopped.Stop(t)
 	hole := pgtest.NewProxy(t, plain.Addr())
 	hole.Blackhole()
-	nothing := freeAddr(t)
+	nothing := testtools.FreeAddr(t)
 
 	// The black hole and the sleeping query time out at hang, long enough
 	// for a busy machine to dial first; the other errors are captured under

@@ -1,14 +1,12 @@
 package exporter_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"html"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/dbhealth/dbhealth-exporter/internal/exporter"
 	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
+	"github.com/dbhealth/dbhealth-exporter/internal/testtools"
 )
 
 // canary64 is a 64-character password that must appear in no output at
@@ -41,25 +40,6 @@ var redactionMatrix = []struct {
 	{"URL metacharacters", "svc", "p@ss:w/rd%20x", "svc"},
 	{"64-character canary", "canary", canary64, "canarydb"},
 	{"non-ASCII", "intl", "пароль", "intl"},
-}
-
-// syncBuffer is a log destination the exporter's goroutines write to while
-// the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // spellings are the ways a secret can be written in what the exporter
@@ -128,13 +108,13 @@ func anyLeak(text, secret string) (string, bool) {
 // watched is one exporter of the matrix, with everything it can show.
 type watched struct {
 	*inProcess
-	logs  *syncBuffer
+	logs  *testtools.Buffer
 	spans *tracetest.SpanRecorder
 }
 
 func startWatched(t *testing.T, dsn string) *watched {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testtools.Buffer{}
 	level := promslog.NewLevel()
 	if err := level.Set("debug"); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
+	"github.com/dbhealth/dbhealth-exporter/internal/testtools"
 )
 
 // fleetJob is the job the Helm chart's fleet mode scrapes its shards as.
@@ -67,7 +68,7 @@ targets:
 	}
 	var addrs []string
 	for shard := range 2 {
-		addr := freeAddr(t)
+		addr := testtools.FreeAddr(t)
 		addrs = append(addrs, addr)
 		start(t, exporterBinary, []string{"--web.listen-address=" + addr, "--check.interval=500ms", "--check.timeout=250ms",
 			"--config.file=" + config, fmt.Sprintf("--shard=%d", shard), "--total-shards=2"})

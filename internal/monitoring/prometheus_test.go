@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -23,16 +22,6 @@ import (
 var exporterBinary string
 
 func TestMain(m *testing.M) { os.Exit(testtools.MainWithExporter(m, &exporterBinary)) }
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // start runs a command until the test ends and returns its output buffer.
 func start(t *testing.T, name string, args []string, env ...string) *strings.Builder {
@@ -167,7 +156,7 @@ scrape_configs:
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := testtools.FreeAddr(t)
 	start(t, bin, []string{"--config.file=" + filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path=" + filepath.Join(dir, "data"),
 		"--web.listen-address=" + addr, "--log.level=warn"})
 	p := prometheus{t: t, base: "http://" + addr}
@@ -293,7 +282,7 @@ func TestPrometheus_DashboardsAndRulesQueryWhatTheExporterExposes(t *testing.T) 
 	// A golang-migrate history with examples/migrations applied, so that the
 	// migrations metrics are exposed.
 	cluster.Exec(t, "postgres", "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (2, false)")
-	exporterAddr := freeAddr(t)
+	exporterAddr := testtools.FreeAddr(t)
 	examples, _ := filepath.Abs(filepath.Join(root, "examples", "migrations"))
 	// Every check, so that every panel and rule has its series: the lag
 	// check on a primary (lag 0), the headroom check, a custom check.

@@ -1,7 +1,12 @@
-// Package testtools finds the real migration tools the tests drive. They are
-// installed by .ci/install-tools (`make tools`) into .tools/bin at the
-// repository's top, or found in $DBHEALTH_TOOLS_DIR/bin or on PATH. A
-// missing tool fails the test with that instruction; it is never skipped.
+// Package testtools holds what the tests of several packages share: the
+// real migration tools they drive, the exporter binary, a buffer safe for
+// concurrent writers, a free loopback address and a self-signed serving
+// certificate.
+//
+// The migration tools are installed by .ci/install-tools (`make tools`)
+// into .tools/bin at the repository's top, or found in
+// $DBHEALTH_TOOLS_DIR/bin or on PATH. A missing tool fails the test with
+// that instruction; it is never skipped.
 package testtools
 
 import (

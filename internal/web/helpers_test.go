@@ -1,28 +1,23 @@
 package web
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/dbhealth/dbhealth-exporter/internal/testtools"
 )
 
 // writeCert writes a self-signed certificate for 127.0.0.1 with the given
@@ -30,7 +25,7 @@ import (
 // pool trusting it.
 func writeCert(t *testing.T, dir string, serial int64) *x509.CertPool {
 	t.Helper()
-	certPEM, keyPEM := newCert(t, serial)
+	certPEM, keyPEM := testtools.SelfSignedCert(t, serial)
 	write(t, filepath.Join(dir, "tls.crt"), string(certPEM))
 	write(t, filepath.Join(dir, "tls.key"), string(keyPEM))
 	block, _ := pem.Decode(certPEM)
@@ -38,25 +33,6 @@ func writeCert(t *testing.T, dir string, serial int64) *x509.CertPool {
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
 	return pool
-}
-
-func newCert(t *testing.T, serial int64) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "dbhealth test"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 }
 
 func write(t *testing.T, path, content string) {
@@ -99,30 +75,12 @@ var testHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) 
 // publicProbes makes /readyz and /livez public, as probes.IsProbePath does.
 func publicProbes(p string) bool { return p == "/readyz" || p == "/livez" }
 
-// logBuffer collects a Server's log lines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // testServer is a Server over a real http.Server on a loopback port.
 type testServer struct {
 	*Server
 	addr string
 	url  string
-	log  *logBuffer
+	log  *testtools.Buffer
 }
 
 // serverLimits are the exporter's http.Server limits
@@ -141,7 +99,7 @@ func serverLimits(srv *http.Server) {
 // tweak, if not nil, changes the http.Server after serverLimits.
 func start(t *testing.T, opts Options, tweak func(*http.Server)) *testServer {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testtools.Buffer{}
 	if opts.Public == nil {
 		opts.Public = publicProbes
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/dbhealth/dbhealth-exporter/internal/testtools"
 )
 
 // servedSerial handshakes with addr and returns the serial number of the
@@ -86,7 +88,7 @@ func TestServer_WebConfigBrokenMidRun_KeepsServingLastGood(t *testing.T) {
 	eventually(t, "the good file to be reloaded", 5*time.Second, func() bool { return reloadGauge(t, s.Server) == 1 })
 
 	// A new certificate with the old key: a rotation caught half-way.
-	certPEM, _ := newCert(t, 2)
+	certPEM, _ := testtools.SelfSignedCert(t, 2)
 	write(t, filepath.Join(dir, "tls.crt"), string(certPEM))
 	failed("a mismatched certificate and key")
 
