@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
@@ -199,15 +198,7 @@ func TestDatabase_ServerThatAcceptsAndNeverAnswers_EachRunDialsOnceAndReadinessR
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			hole := newBlackHole(t, cluster.Addr())
-			cfg, err := PoolConfig("postgres://postgres@"+hole.addr()+"/postgres"+tc.query, tc.opts...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(pool.Close)
+			pool := newPool(t, "postgres://postgres@"+hole.addr()+"/postgres"+tc.query, tc.opts...)
 			runs := runEvery(t, NewDatabase(pool, DatabaseOptions{}), interval, timeout)
 
 			var lastNew float64

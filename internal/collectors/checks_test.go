@@ -13,9 +13,9 @@ import (
 )
 
 // newPool returns the exporter's pool for dsn, closed when the test ends.
-func newPool(t *testing.T, dsn string) *pgxpool.Pool {
+func newPool(t *testing.T, dsn string, opts ...PoolOption) *pgxpool.Pool {
 	t.Helper()
-	cfg, err := PoolConfig(dsn)
+	cfg, err := PoolConfig(dsn, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,14 +69,7 @@ func TestConnections_FillingTheSlotsFailsWithTheReason_ReleasingClearsIt(t *test
 // the test ends).
 func hold(t *testing.T, dsn string) func() {
 	t.Helper()
-	cfg, err := PoolConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pool := newPool(t, dsn)
 	conn, err := pool.Acquire(context.Background())
 	if err != nil {
 		t.Fatal(err)

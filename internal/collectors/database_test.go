@@ -11,7 +11,6 @@ import (
 	"unicode"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/health"
 	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
@@ -22,16 +21,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // newCheck returns the database check over a pool for dsn.
 func newCheck(t *testing.T, dsn string, opts DatabaseOptions) *Database {
 	t.Helper()
-	cfg, err := PoolConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return NewDatabase(pool, opts)
+	return NewDatabase(newPool(t, dsn), opts)
 }
 
 // runCheck runs the check once under the default 2s timeout.

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dbhealth/dbhealth-exporter/internal/pgtest"
 	"github.com/dbhealth/dbhealth-exporter/internal/testtools"
@@ -19,15 +18,7 @@ import (
 // for dsn, exactly as WithFreshConn sees it before describing it.
 func connectError(t *testing.T, dsn string, timeout time.Duration) error {
 	t.Helper()
-	cfg, err := PoolConfig(dsn, WithConnectTimeout(timeout))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := newPool(t, dsn, WithConnectTimeout(timeout))
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	conn, err := acquire(ctx, pool)
