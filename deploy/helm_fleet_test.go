@@ -277,27 +277,11 @@ func TestHelmChart_FleetMatchesFleetManifest(t *testing.T) {
 		t.Fatal("want one StatefulSet in each")
 	}
 	cs, ms := chart.statefulSets[0], manifest.statefulSets[0]
-	ce, err := exporterOf(&cs.Spec.Template.Spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	me, err := exporterOf(&ms.Spec.Template.Spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	samePod(t, "fleet.yaml", &cs.Spec.Template.Spec, &ms.Spec.Template.Spec)
 	for _, f := range []struct {
 		name          string
 		chart, manual any
 	}{
-		{"livenessProbe", ce.c.LivenessProbe, me.c.LivenessProbe},
-		{"readinessProbe", ce.c.ReadinessProbe, me.c.ReadinessProbe},
-		{"startupProbe", ce.c.StartupProbe, me.c.StartupProbe},
-		{"ports", ce.c.Ports, me.c.Ports},
-		{"securityContext", ce.c.SecurityContext, me.c.SecurityContext},
-		{"resources", ce.c.Resources, me.c.Resources},
-		{"env", ce.c.Env, me.c.Env},
-		{"pod securityContext", cs.Spec.Template.Spec.SecurityContext, ms.Spec.Template.Spec.SecurityContext},
-		{"terminationGracePeriodSeconds", *cs.Spec.Template.Spec.TerminationGracePeriodSeconds, *ms.Spec.Template.Spec.TerminationGracePeriodSeconds},
 		{"podManagementPolicy", cs.Spec.PodManagementPolicy, ms.Spec.PodManagementPolicy},
 		{"replicas", *cs.Spec.Replicas, *ms.Spec.Replicas},
 		{"PodMonitor endpoints", chart.podMonitors[0].Spec.PodMetricsEndpoints, manifest.podMonitors[0].Spec.PodMetricsEndpoints},

@@ -182,11 +182,19 @@ func TestHelmChart_DefaultsMatchStandaloneManifest(t *testing.T) {
 	if len(chart.deployments) != 1 || len(manifest.deployments) != 1 {
 		t.Fatal("want one Deployment in each")
 	}
-	ce, err := exporterOf(&chart.deployments[0].Spec.Template.Spec)
+	samePod(t, "standalone.yaml", &chart.deployments[0].Spec.Template.Spec, &manifest.deployments[0].Spec.Template.Spec)
+}
+
+// samePod reports where the chart's pod and the manifest file's differ in
+// the exporter's probes, port, security, resources and environment, and
+// in the pod's security context and grace period.
+func samePod(t *testing.T, file string, chart, manual *corev1.PodSpec) {
+	t.Helper()
+	ce, err := exporterOf(chart)
 	if err != nil {
 		t.Fatal(err)
 	}
-	me, err := exporterOf(&manifest.deployments[0].Spec.Template.Spec)
+	me, err := exporterOf(manual)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,11 +209,11 @@ func TestHelmChart_DefaultsMatchStandaloneManifest(t *testing.T) {
 		{"securityContext", ce.c.SecurityContext, me.c.SecurityContext},
 		{"resources", ce.c.Resources, me.c.Resources},
 		{"env", ce.c.Env, me.c.Env},
-		{"pod securityContext", chart.deployments[0].Spec.Template.Spec.SecurityContext, manifest.deployments[0].Spec.Template.Spec.SecurityContext},
-		{"terminationGracePeriodSeconds", *chart.deployments[0].Spec.Template.Spec.TerminationGracePeriodSeconds, *manifest.deployments[0].Spec.Template.Spec.TerminationGracePeriodSeconds},
+		{"pod securityContext", chart.SecurityContext, manual.SecurityContext},
+		{"terminationGracePeriodSeconds", *chart.TerminationGracePeriodSeconds, *manual.TerminationGracePeriodSeconds},
 	} {
 		if !reflect.DeepEqual(f.chart, f.manual) {
-			t.Errorf("%s: chart %+v, standalone.yaml %+v", f.name, f.chart, f.manual)
+			t.Errorf("%s: chart %+v, %s %+v", f.name, f.chart, file, f.manual)
 		}
 	}
 }
